@@ -1,0 +1,157 @@
+# inspect - look inside a running process.
+#
+#   make            build ./inspect
+#   make demo       install missing packages (as root), build, run the demo
+#   make check      all tests; ends with "N passed, N failed"
+#   make SANITIZE=1 check   the same under ASan + UBSan
+#   make install    PREFIX=/usr/local, DESTDIR honoured
+#   make V=1        show the commands
+#
+# Dependencies come from Debian 12 packages, found through pkg-config.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+CC ?= cc
+CXX ?= c++
+PKG_CONFIG ?= pkg-config
+
+PKGS = libunwind-generic libdw json-c
+DEB_BUILD = gcc make pkg-config libunwind-dev libdw-dev libelf-dev libncurses-dev \
+	libjson-c-dev libiberty-dev liblzma-dev
+DEB_TEST = g++ strace elfutils python3 procps tmux
+
+MODE = default
+BASE_CFLAGS = -O2 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter
+ifeq ($(SANITIZE),1)
+MODE = sanitize
+BASE_CFLAGS = -O1 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
+	-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_LDFLAGS = -fsanitize=address,undefined
+endif
+
+OUT = build/$(MODE)
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = $(BASE_CFLAGS) -MMD -MP -I$(OUT)/gen $(PKG_CFLAGS) $(CFLAGS)
+LIBS = $(PKG_LIBS) -liberty -lpthread
+
+SRC = cli/inspect.c cli/stack.c cli/list.c \
+	attach/proc.c attach/proclist.c attach/capture.c attach/unwind.c \
+	symbolize/symbolize.c symbolize/demangle.c \
+	model/model.c model/group.c model/wait.c \
+	ui/text.c ui/json.c \
+	util/util.c
+OBJ = $(SRC:%.c=$(OUT)/%.o)
+LIB_OBJ = $(filter-out $(OUT)/cli/%,$(OBJ))
+
+ifeq ($(V),1)
+Q =
+say = @true
+else
+Q = @
+say = @printf '  %-8s %s\n'
+endif
+
+all: inspect
+
+# ./inspect is always the binary of the current mode (plain or SANITIZE)
+inspect: $(OUT)/inspect FORCE
+	$(Q)cp -f $(OUT)/inspect inspect
+
+$(OUT)/inspect: $(OBJ)
+	$(say) LINK $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(SAN_LDFLAGS) -o $@ $(OBJ) $(LIBS)
+
+$(OUT)/%.o: %.c $(OUT)/gen/syscallnames.h
+	@mkdir -p $(dir $@)
+	$(say) CC $<
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# x86-64 system call names, from the kernel headers
+$(OUT)/gen/syscallnames.h:
+	@mkdir -p $(dir $@)
+	$(say) GEN $@
+	$(Q)echo '#include <asm/unistd_64.h>' | $(CC) -E -dM - | \
+	  awk 'BEGIN { print "static const char *const syscall_names[] = {" } \
+	       /^#define __NR_[a-z0-9_]+ [0-9]+$$/ { n = $$2; sub("__NR_", "", n); \
+	         print "\t[" $$3 "] = \"" n "\"," } END { print "};" }' > $@
+
+# ---- tests ------------------------------------------------------------------
+FIXTURES = $(OUT)/fixtures/states $(OUT)/fixtures/states-fp $(OUT)/fixtures/states-nocfi \
+	$(OUT)/fixtures/inlined $(OUT)/fixtures/cxx $(OUT)/fixtures/zombie \
+	$(OUT)/fixtures/corrupt
+UNIT = $(OUT)/unit/test_model $(OUT)/unit/test_proc
+
+$(OUT)/fixtures/states: tests/fixtures/states.c
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) -O0 -g -pthread -o $@ $<
+$(OUT)/fixtures/states-fp: tests/fixtures/states.c
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer -pthread -o $@ $<
+# no CFI at all for the fixture's own code: only frame pointers unwind it
+$(OUT)/fixtures/states-nocfi: tests/fixtures/states.c
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) -O0 -g0 -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+	  -fno-unwind-tables -pthread -o $@ $<
+$(OUT)/fixtures/inlined: tests/fixtures/inlined.c
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) -O2 -g -pthread -o $@ $<
+$(OUT)/fixtures/cxx: tests/fixtures/cxx.cc
+	@mkdir -p $(dir $@)
+	$(say) CXX $@
+	$(Q)$(CXX) -O0 -g -pthread -o $@ $<
+$(OUT)/fixtures/zombie: tests/fixtures/zombie.c
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) -O0 -g -o $@ $<
+$(OUT)/fixtures/corrupt: tests/fixtures/corrupt.c
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) -O0 -g -pthread -o $@ $<
+
+$(OUT)/unit/%: tests/unit/%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(SAN_LDFLAGS) -o $@ $< $(LIB_OBJ) $(LIBS)
+
+$(OUT)/demo-server: demo/demo-server.c
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) -O1 -g -pthread -o $@ $<
+
+deps:
+	@sh tests/deps.sh $(DEB_BUILD) $(DEB_TEST)
+
+build-tests: inspect $(FIXTURES) $(UNIT) $(OUT)/demo-server
+
+check: deps
+	@$(MAKE) --no-print-directory build-tests
+	@INSPECT_BUILD=$(OUT) sh tests/run.sh $(T)
+
+deps-build:
+	@sh tests/deps.sh $(DEB_BUILD)
+
+demo: deps-build
+	@$(MAKE) --no-print-directory inspect $(OUT)/demo-server
+	@sh demo/run-demo.sh $(OUT)/demo-server ./inspect
+
+install: inspect
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 inspect $(DESTDIR)$(BINDIR)/inspect
+	install -m 644 man/inspect.1 $(DESTDIR)$(MANDIR)/man1/inspect.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/inspect $(DESTDIR)$(MANDIR)/man1/inspect.1
+
+clean:
+	rm -rf build inspect
+
+FORCE:
+.PHONY: all check demo deps deps-build install uninstall clean build-tests FORCE
+
+-include $(OBJ:.o=.d)

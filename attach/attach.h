@@ -1,0 +1,87 @@
+/*
+ * attach.h - everything that touches the target: /proc readers, the
+ * ptrace stop/capture/release, and unwinding over the captured copy.
+ *
+ * Nothing here prints or exits.  Failures return one of the ATTACH_E*
+ * codes below and leave a one-line, lower-case message in `err`;
+ * cli/ decides what to print and which exit status to use.
+ */
+#ifndef INSPECT_ATTACH_H
+#define INSPECT_ATTACH_H
+
+#include "../model/model.h"
+#include "../util/util.h"
+
+enum attach_err {
+	ATTACH_OK = 0,
+	ATTACH_ENOPROC,		/* no such process, or it exited */
+	ATTACH_EPERM,		/* not permitted */
+	ATTACH_EUNSUPPORTED,	/* kernel thread, zombie, foreign arch */
+	ATTACH_ETRACED,		/* already traced by another tracer */
+	ATTACH_ESTOP,		/* could not stop / capture the threads */
+	ATTACH_EINTERNAL,
+};
+
+struct proc_opts {
+	int want_kstack;	/* read /proc/TID/stack */
+	int want_sched;		/* blocked time from /proc/TID/sched */
+	int want_fds;		/* resolve the fd a thread waits on */
+	const pid_t *only_tids;	/* when set, only these threads */
+	size_t n_only_tids;
+};
+
+/* Open /proc/PID as a directory fd; every later read is relative to it
+ * so that a recycled PID cannot switch processes under us. */
+int proc_open(pid_t pid, struct sb *err, enum attach_err *code);
+
+/* Read the process-level facts and every thread's facts, without
+ * stopping anything.  Fills p (maps, threads sorted by TID, ...). */
+enum attach_err proc_read(int pfd, struct process *p,
+			  const struct proc_opts *o, struct sb *err);
+
+/* Read /proc/PID/task into a sorted array.  Returns count or -1. */
+ssize_t proc_list_tids(int pfd, pid_t **tids);
+
+/* Re-read /proc facts that are useful when no user stack exists. */
+void proc_read_fallback(int pfd, struct thread *t, int want_kstack);
+
+/* Why may we not trace this process?  Appends a human explanation. */
+void proc_explain_eperm(int pfd, const struct process *p, struct sb *err);
+
+struct capture_opts {
+	uint64_t timeout_ms;	/* stop deadline */
+	size_t max_stack;	/* bytes of live stack copied per thread */
+	int no_rescan;		/* only the threads already listed (--tid) */
+};
+
+/* Stop every thread at one instant, copy registers and live stack
+ * bytes, release.  Threads that exit meanwhile are dropped; threads
+ * that do not stop in time get thread->no_stack.  On success returns
+ * ATTACH_OK even if some threads lack a capture (partial result). */
+enum attach_err capture_process(int pfd, struct process *p,
+				const struct capture_opts *o, struct sb *err);
+
+/* Unwind every captured thread into thread->pcs (max_depth frames). */
+void unwind_process(struct process *p, size_t max_depth);
+
+/* Signals that asked the inspector to stop during a capture; 0 if none.
+ * The capture blocks SIGINT/SIGTERM/SIGHUP while threads are held and
+ * records the first one here after every thread is released. */
+int capture_pending_signal(void);
+void capture_install_signal_handlers(void);
+
+/* One row of the process list (`inspect` with no command). */
+struct proc_summary {
+	pid_t pid, ppid;
+	uid_t uid;
+	long threads;
+	char comm[64];
+	char *cmdline;
+};
+
+/* Every user-space process; kernel threads are left out.  Returns the
+ * count (array in *out, free with proc_summaries_free) or -1. */
+ssize_t proc_list_processes(struct proc_summary **out);
+void proc_summaries_free(struct proc_summary *v, size_t n);
+
+#endif

@@ -1,0 +1,543 @@
+/*
+ * capture.c - stop every thread at one instant, copy registers and the
+ * live part of each stack, release.  Nothing else happens while the
+ * target is held: no ELF file is opened, nothing is unwound or printed.
+ *
+ * The rules (see shared/research/ptrace-reliability.md):
+ *  - PTRACE_SEIZE + PTRACE_INTERRUPT, never PTRACE_ATTACH, never
+ *    PTRACE_O_EXITKILL, never a SIGSTOP of ours: if the inspector dies,
+ *    the kernel detaches and the target runs on.
+ *  - PTRACE_O_TRACEEXEC, and every tracee's exit is reaped, so an exec in
+ *    the target cannot deadlock us.
+ *  - Signal-delivery stops are observed with WNOWAIT and never reaped, so
+ *    the signal survives even a SIGKILLed inspector; PTRACE_DETACH hands
+ *    it back to the thread, exactly once.
+ *  - Every wait has a deadline; a thread that does not stop in time (D
+ *    state) is reported from /proc and the others are released on time.
+ *  - All ptrace calls come from one dedicated thread.  When it exits, the
+ *    kernel detaches whatever it still traces (a thread that stopped too
+ *    late), so nothing can stay held after a capture.
+ *  - Blocked threads are stopped first and running ones last; running
+ *    ones are captured and released first.
+ */
+#define _GNU_SOURCE
+#include "attach.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef PTRACE_EVENT_STOP
+#define PTRACE_EVENT_STOP 128
+#endif
+
+enum ts { TS_NEW, TS_SEIZED, TS_STOPPED, TS_GONE, TS_SKIP, TS_DONE };
+
+struct tctl {
+	enum ts st;
+	int sig;		/* signal to hand back at detach */
+	int running;		/* was running before the stop */
+};
+
+struct cap {
+	int pfd;
+	struct process *p;
+	const struct capture_opts *o;
+	struct sb *err;
+	enum attach_err rc;
+	struct tctl *tc;	/* parallel to p->threads */
+	size_t cap;
+	int sigstop_held;	/* an unreaped signal-delivery stop exists */
+	uint64_t t_first, t_last;
+	int hold_ms;		/* test hook: INSPECT_TEST_HOLD_MS */
+};
+
+static volatile sig_atomic_t pending_signal;
+
+static void on_signal(int sig)
+{
+	if (!pending_signal)
+		pending_signal = sig;
+}
+
+void capture_install_signal_handlers(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int capture_pending_signal(void)
+{
+	return pending_signal;
+}
+
+static struct thread *thr(struct cap *c, size_t i)
+{
+	return &c->p->threads[i];
+}
+
+static ssize_t find_tid(struct cap *c, pid_t tid)
+{
+	size_t i;
+	for (i = 0; i < c->p->nthreads; i++)
+		if (c->p->threads[i].tid == tid)
+			return i;
+	return -1;
+}
+
+static size_t add_thread(struct cap *c, pid_t tid)
+{
+	struct process *p = c->p;
+	struct thread *t;
+	char path[64], buf[1024];
+	size_t old = c->cap;
+	grow((void **)&p->threads, &c->cap, p->nthreads, sizeof(*p->threads));
+	if (c->cap != old) {
+		c->tc = xrealloc(c->tc, c->cap * sizeof(*c->tc));
+		memset(c->tc + old, 0, (c->cap - old) * sizeof(*c->tc));
+	}
+	t = &p->threads[p->nthreads];
+	memset(t, 0, sizeof(*t));
+	t->tid = tid;
+	t->group = -1;
+	t->state = 'R';
+	t->syscall_nr = SYSCALL_UNKNOWN;
+	t->exec_start_ms = -1;
+	t->wait.blocked_ms = -1;
+	t->wait.fd = -1;
+	snprintf(path, sizeof(path), "task/%d/comm", (int)tid);
+	if (read_file_at(c->pfd, path, buf, sizeof(buf)) > 0) {
+		buf[strcspn(buf, "\n")] = '\0';
+		snprintf(t->name, sizeof(t->name), "%.63s", buf);
+	}
+	c->tc[p->nthreads].st = TS_NEW;
+	c->tc[p->nthreads].running = 1;
+	return p->nthreads++;
+}
+
+static long status_of(struct cap *c, pid_t tid, const char *key, char *state)
+{
+	char path[64], buf[4096];
+	const char *s;
+	snprintf(path, sizeof(path), "task/%d/status", (int)tid);
+	if (read_file_at(c->pfd, path, buf, sizeof(buf)) <= 0)
+		return -2;	/* gone */
+	if (state) {
+		s = strstr(buf, "\nState:");
+		*state = '?';
+		if (s) {
+			s += 7;
+			while (*s == ' ' || *s == '\t')
+				s++;
+			*state = *s;
+		}
+	}
+	s = strstr(buf, key);
+	return s ? strtol(s + strlen(key), NULL, 10) : -1;
+}
+
+static void seize(struct cap *c, size_t i)
+{
+	struct thread *t = thr(c, i);
+	char state = '?';
+	long tracer;
+	if (c->rc != ATTACH_OK)
+		return;
+	if (ptrace(PTRACE_SEIZE, t->tid, 0, (void *)(long)PTRACE_O_TRACEEXEC) == 0) {
+		if (!c->t_first)
+			c->t_first = now_ns();
+		if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) == 0) {
+			c->tc[i].st = TS_SEIZED;
+			return;
+		}
+		/* it died between the two calls */
+		c->tc[i].st = TS_SEIZED;
+		return;
+	}
+	if (errno == ESRCH) {
+		c->tc[i].st = TS_GONE;
+		return;
+	}
+	/* EPERM is ambiguous: exiting, zombie, traced, or really denied */
+	tracer = status_of(c, t->tid, "\nTracerPid:", &state);
+	if (tracer == -2 || state == 'X') {
+		c->tc[i].st = TS_GONE;
+		return;
+	}
+	if (state == 'Z') {
+		c->tc[i].st = TS_SKIP;
+		t->state = 'Z';
+		free(t->no_stack);
+		t->no_stack = xstrdup("the thread has exited (zombie)");
+		return;
+	}
+	if (tracer > 0 && tracer != getpid()) {
+		char comm[64] = "?", path[64];
+		snprintf(path, sizeof(path), "/proc/%ld/comm", tracer);
+		if (read_file_at(AT_FDCWD, path, comm, sizeof(comm)) > 0)
+			comm[strcspn(comm, "\n")] = '\0';
+		sb_addf(c->err, "thread %d (%s) of process %d is already traced by "
+			"PID %ld (%s); only one tracer may attach at a time: stop "
+			"that tracer or detach it", (int)t->tid, t->name,
+			(int)c->p->pid, tracer, comm);
+		c->rc = ATTACH_ETRACED;
+		return;
+	}
+	if (errno == EPERM) {
+		proc_explain_eperm(c->pfd, c->p, c->err);
+		c->rc = ATTACH_EPERM;
+	} else {
+		sb_addf(c->err, "cannot attach to thread %d: %s", (int)t->tid,
+			strerror(errno));
+		c->rc = ATTACH_ESTOP;
+	}
+}
+
+static size_t count_pending(struct cap *c)
+{
+	size_t i, n = 0;
+	for (i = 0; i < c->p->nthreads; i++)
+		n += c->tc[i].st == TS_SEIZED;
+	return n;
+}
+
+static int is_exit(const siginfo_t *si);
+
+/* Handle one stop report for thread i.  `peeked` says the report was
+ * read with WNOWAIT and still sits in the kernel. */
+static void on_stop(struct cap *c, size_t i, const siginfo_t *si, int peeked)
+{
+	int status = si->si_status;
+	int event = (status >> 8) & 0xff, sig = status & 0xff;
+	pid_t tid = thr(c, i)->tid;
+	siginfo_t tmp;
+	if (is_exit(si)) {
+		/* it exited or was killed: reap it */
+		if (peeked) {
+			memset(&tmp, 0, sizeof(tmp));
+			waitid(P_PID, tid, &tmp, WEXITED | __WALL | WNOHANG);
+		}
+		c->tc[i].st = TS_GONE;
+		return;
+	}
+	if (event == 0) {
+		/* a signal-delivery stop: leave it unreaped, so that the kernel
+		 * still owns the signal if we die; hand it back at detach */
+		c->tc[i].st = TS_STOPPED;
+		c->tc[i].sig = sig;
+		c->sigstop_held = 1;
+		c->p->signal_stops++;
+		return;
+	}
+	if (peeked) {
+		memset(&tmp, 0, sizeof(tmp));
+		waitid(P_PID, tid, &tmp, WSTOPPED | __WALL | WNOHANG);
+	}
+	c->tc[i].st = TS_STOPPED;
+	c->tc[i].sig = 0;
+	if (event == PTRACE_EVENT_EXEC)
+		c->p->exec_seen = 1;
+}
+
+/* Collect stop and exit reports.  Note that for a tracee the kernel
+ * reports ptrace stops even to a wait for WEXITED only, so every wait
+ * here peeks first (WNOWAIT) and reaps only what is safe to reap: exits
+ * and PTRACE_EVENT stops, never a signal-delivery stop. */
+static int is_exit(const siginfo_t *si)
+{
+	return si->si_code == CLD_EXITED || si->si_code == CLD_KILLED ||
+	       si->si_code == CLD_DUMPED;
+}
+
+static void poll_stops(struct cap *c)
+{
+	size_t i;
+	while (!c->sigstop_held) {
+		siginfo_t si;
+		ssize_t k;
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WSTOPPED | __WALL | WNOHANG | WNOWAIT) < 0 ||
+		    !si.si_pid)
+			return;
+		k = find_tid(c, si.si_pid);
+		if (k < 0) {
+			/* not one of ours (cannot happen): reap it */
+			waitid(P_PID, si.si_pid, &si, WEXITED | WSTOPPED | __WALL | WNOHANG);
+			continue;
+		}
+		on_stop(c, k, &si, 1);
+	}
+	/* an unreaped signal-delivery stop would come first forever from a
+	 * P_ALL wait: ask each thread on its own */
+	for (i = 0; i < c->p->nthreads; i++) {
+		siginfo_t si;
+		if (c->tc[i].st != TS_SEIZED && c->tc[i].st != TS_STOPPED)
+			continue;
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PID, thr(c, i)->tid, &si,
+			   WSTOPPED | WEXITED | __WALL | WNOHANG | WNOWAIT) < 0) {
+			if (errno == ECHILD && c->tc[i].st == TS_SEIZED)
+				c->tc[i].st = TS_GONE;
+			continue;
+		}
+		if (!si.si_pid)
+			continue;
+		if (is_exit(&si) || c->tc[i].st == TS_SEIZED)
+			on_stop(c, i, &si, 1);
+	}
+}
+
+/* Wait until every seized thread stopped or the deadline passed. */
+static void wait_stops(struct cap *c)
+{
+	uint64_t deadline = now_ns() + c->o->timeout_ms * 1000000ull;
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	for (;;) {
+		uint64_t now;
+		struct timespec ts;
+		poll_stops(c);
+		if (!count_pending(c) || c->p->exec_seen)
+			return;
+		now = now_ns();
+		if (now >= deadline)
+			return;
+		now = deadline - now;
+		if (now > 2000000)
+			now = 2000000;	/* re-poll: SIGCHLDs coalesce */
+		ts.tv_sec = 0;
+		ts.tv_nsec = now;
+		sigtimedwait(&chld, NULL, &ts);
+	}
+}
+
+static void grab(struct cap *c, size_t i)
+{
+	struct thread *t = thr(c, i);
+	struct iovec iov = { &t->cap.regs, sizeof(t->cap.regs) };
+	const struct mapping *m;
+	uint64_t lo, hi;
+	struct iovec l, r;
+	ssize_t n;
+	if (ptrace(PTRACE_GETREGSET, t->tid, (void *)NT_PRSTATUS, &iov) < 0)
+		return;
+	lo = t->cap.regs.rsp > 128 ? t->cap.regs.rsp - 128 : 0;	/* red zone */
+	m = maps_find(&c->p->maps, t->cap.regs.rsp);
+	hi = lo + c->o->max_stack;
+	if (m && m->end < hi)
+		hi = m->end;
+	if (m && lo < m->start)
+		lo = m->start;
+	t->cap.stack = xmalloc(hi - lo);
+	l.iov_base = t->cap.stack;
+	l.iov_len = hi - lo;
+	r.iov_base = (void *)(uintptr_t)lo;
+	r.iov_len = hi - lo;
+	n = process_vm_readv(c->p->pid, &l, 1, &r, 1, 0);
+	if (n < 0)
+		n = 0;		/* registers alone still give the top frame */
+	t->cap.stack_lo = lo;
+	t->cap.stack_len = n;
+	t->cap.ok = 1;
+}
+
+static void release(struct cap *c, size_t i)
+{
+	pid_t tid = thr(c, i)->tid;
+	if (c->tc[i].st != TS_STOPPED)
+		return;
+	if (ptrace(PTRACE_DETACH, tid, 0, (void *)(long)c->tc[i].sig) < 0 && errno != ESRCH) {
+		/* nothing else can be done: our thread's exit detaches it */
+	}
+	c->tc[i].st = TS_DONE;
+	c->t_last = now_ns();
+}
+
+static void capture_and_release(struct cap *c, int running_pass)
+{
+	size_t i, n = c->p->nthreads;
+	for (i = 0; i < n; i++)
+		if (c->tc[i].st == TS_STOPPED && c->tc[i].running == running_pass &&
+		    !c->p->exec_seen && c->rc == ATTACH_OK)
+			grab(c, i);
+	/* release non-leaders first, the leader last */
+	for (i = 0; i < n; i++)
+		if (c->tc[i].running == running_pass && thr(c, i)->tid != c->p->pid)
+			release(c, i);
+	for (i = 0; i < n; i++)
+		if (c->tc[i].running == running_pass)
+			release(c, i);
+}
+
+static void hold_for_tests(struct cap *c)
+{
+	struct timespec ts;
+	if (c->hold_ms <= 0)
+		return;
+	ts.tv_sec = c->hold_ms / 1000;
+	ts.tv_nsec = (c->hold_ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static void *run(void *arg)
+{
+	struct cap *c = arg;
+	struct process *p = c->p;
+	size_t i;
+	int round, pass;
+	const char *hold = getenv("INSPECT_TEST_HOLD_MS");
+	c->hold_ms = hold ? atoi(hold) : 0;
+
+	for (i = 0; i < p->nthreads; i++) {
+		c->tc[i].running = p->threads[i].state == 'R';
+		if (p->threads[i].state == 'Z' || p->threads[i].state == 'X') {
+			c->tc[i].st = TS_SKIP;
+			p->threads[i].no_stack = xstrdup("the thread has exited (zombie)");
+		}
+	}
+	/* blocked threads first, then running ones */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < p->nthreads; i++)
+			if (c->tc[i].st == TS_NEW && c->tc[i].running == pass)
+				seize(c, i);
+		wait_stops(c);
+	}
+	/* then any thread that appeared meanwhile, until a scan finds
+	 * nothing new: a stopped thread cannot create another */
+	for (round = 0; !c->o->no_rescan && round < 1000 && c->rc == ATTACH_OK &&
+	     !p->exec_seen; round++) {
+		pid_t *tids = NULL;
+		ssize_t n = proc_list_tids(c->pfd, &tids), k;
+		int added = 0;
+		p->scan_rounds = round + 1;
+		for (k = 0; k < n; k++) {
+			if (find_tid(c, tids[k]) >= 0)
+				continue;
+			seize(c, add_thread(c, tids[k]));
+			added++;
+		}
+		free(tids);
+		if (!added)
+			break;
+		wait_stops(c);
+	}
+	hold_for_tests(c);
+	/* running threads are captured and released first */
+	capture_and_release(c, 1);
+	capture_and_release(c, 0);
+	return NULL;
+}
+
+enum attach_err capture_process(int pfd, struct process *p,
+				const struct capture_opts *o, struct sb *err)
+{
+	struct cap c;
+	pthread_t th;
+	sigset_t block, old;
+	size_t i;
+	uint64_t t0 = now_ns();
+
+	memset(&c, 0, sizeof(c));
+	c.pfd = pfd;
+	c.p = p;
+	c.o = o;
+	c.err = err;
+	c.cap = p->nthreads;
+	c.tc = xcalloc(c.cap ? c.cap : 1, sizeof(*c.tc));
+
+	/* While threads are held, SIGINT/TERM/HUP (and job control) wait;
+	 * SIGCHLD is only ever taken by sigtimedwait in the ptrace thread. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGQUIT);
+	sigaddset(&block, SIGTSTP);
+	sigaddset(&block, SIGTTIN);
+	sigaddset(&block, SIGTTOU);
+	sigaddset(&block, SIGCHLD);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	if (pthread_create(&th, NULL, run, &c) != 0) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		sb_addf(err, "cannot start the capture thread: %s", strerror(errno));
+		free(c.tc);
+		return ATTACH_EINTERNAL;
+	}
+	pthread_join(th, NULL);
+	/* the ptrace thread has exited: the kernel detached anything it
+	 * still traced.  Reap what remains of those (exit reports). */
+	for (;;) {
+		siginfo_t si;
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WSTOPPED | __WALL | WNOHANG) < 0 ||
+		    !si.si_pid)
+			break;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+	if (c.t_first)
+		p->stopped_ns = (c.t_last > c.t_first ? c.t_last : now_ns()) - c.t_first;
+	for (i = 0; i < p->nthreads; i++) {
+		struct thread *t = &p->threads[i];
+		if (c.tc[i].st == TS_SEIZED) {
+			p->not_stopped++;
+			free(t->no_stack);
+			proc_read_fallback(pfd, t, 0);
+			t->no_stack = xasprintf("did not stop within %llu ms (state %c%s%s); "
+						"released", (unsigned long long)o->timeout_ms,
+						t->state, t->wchan ? ", in " : "",
+						t->wchan ? t->wchan : "");
+		}
+		if (t->cap.ok)
+			p->captured++;
+	}
+	/* threads that exited during the attach are dropped */
+	{
+		size_t w = 0;
+		for (i = 0; i < p->nthreads; i++) {
+			if (c.tc[i].st == TS_GONE && !p->threads[i].cap.ok) {
+				struct thread *t = &p->threads[i];
+				free(t->fd_target);
+				free(t->wchan);
+				free(t->kstack);
+				free(t->no_stack);
+				free(t->cap.stack);
+				continue;
+			}
+			p->threads[w++] = p->threads[i];
+		}
+		p->nthreads = w;
+	}
+	free(c.tc);
+	p->t_capture = now_ns() - t0;
+	if (c.rc != ATTACH_OK)
+		return c.rc;
+	if (p->exec_seen) {
+		sb_addf(err, "process %d called exec during the capture; its old "
+			"threads are gone (run inspect again)", (int)p->pid);
+		return ATTACH_ESTOP;
+	}
+	if (!p->nthreads) {
+		sb_addf(err, "no process with PID %d (it exited)", (int)p->pid);
+		return ATTACH_ENOPROC;
+	}
+	return ATTACH_OK;
+}

@@ -1,0 +1,656 @@
+/*
+ * proc.c - /proc readers.  Everything here runs before the target is
+ * stopped (or instead of stopping it): a stopped thread reads as
+ * "tracing stop", and its scheduler clock changes when it is stopped.
+ *
+ * All paths are opened relative to a /proc/PID directory fd.
+ */
+#define _GNU_SOURCE
+#include "attach.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PF_KTHREAD 0x00200000
+
+int proc_open(pid_t pid, struct sb *err, enum attach_err *code)
+{
+	char path[64];
+	int fd;
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT) {
+			sb_addf(err, "no process with PID %d", (int)pid);
+			*code = ATTACH_ENOPROC;
+		} else {
+			sb_addf(err, "cannot open %s: %s", path, strerror(errno));
+			*code = errno == EACCES ? ATTACH_EPERM : ATTACH_EINTERNAL;
+		}
+	}
+	return fd;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+ssize_t proc_list_tids(int pfd, pid_t **out)
+{
+	int fd = openat(pfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d;
+	struct dirent *e;
+	pid_t *v = NULL;
+	size_t n = 0, cap = 0;
+	if (fd < 0)
+		return -1;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -1;
+	}
+	while ((e = readdir(d))) {
+		pid_t t = parse_pid(e->d_name);
+		if (t <= 0)
+			continue;
+		grow((void **)&v, &cap, n, sizeof(*v));
+		v[n++] = t;
+	}
+	closedir(d);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_pid);
+	*out = v;
+	return n;
+}
+
+/* Parse /proc/.../stat: comm may hold spaces and ')', so the fields
+ * start after the last ')'. */
+static int parse_stat(const char *buf, struct thread *t)
+{
+	const char *l = strchr(buf, '('), *r = strrchr(buf, ')');
+	unsigned long long f[52];
+	char state;
+	size_t n;
+	int i;
+	const char *s;
+	if (!l || !r || r < l)
+		return -1;
+	n = r - l - 1;
+	if (n >= sizeof(t->name))
+		n = sizeof(t->name) - 1;
+	memcpy(t->name, l + 1, n);
+	t->name[n] = '\0';
+	s = r + 1;
+	while (*s == ' ')
+		s++;
+	state = *s++;
+	/* fields 4.. */
+	memset(f, 0, sizeof(f));
+	for (i = 4; i < 52 && *s; i++) {
+		char *end;
+		while (*s == ' ')
+			s++;
+		f[i] = strtoull(s, &end, 10);
+		if (end == s) {
+			/* negative numbers (priority, nice) */
+			f[i] = (unsigned long long)strtoll(s, &end, 10);
+			if (end == s)
+				break;
+		}
+		s = end;
+	}
+	t->state = state;
+	t->flags = f[9];
+	t->utime = f[14];
+	t->stime = f[15];
+	t->starttime = f[22];
+	t->cpu = (int)f[39];
+	return 0;
+}
+
+static void parse_syscall(const char *buf, struct thread *t)
+{
+	char *end;
+	int i;
+	const char *s = buf;
+	t->syscall_nr = SYSCALL_UNKNOWN;
+	if (!strncmp(buf, "running", 7)) {
+		t->syscall_nr = SYSCALL_RUNNING;
+		return;
+	}
+	t->syscall_nr = strtol(s, &end, 10);
+	if (end == s) {
+		t->syscall_nr = SYSCALL_UNKNOWN;
+		return;
+	}
+	s = end;
+	if (t->syscall_nr == -1) {
+		t->sp = strtoull(s, &end, 16);
+		t->pc = strtoull(end, &end, 16);
+		return;
+	}
+	for (i = 0; i < 6; i++) {
+		t->args[i] = strtoull(s, &end, 16);
+		s = end;
+	}
+	t->sp = strtoull(s, &end, 16);
+	t->pc = strtoull(end, &end, 16);
+}
+
+static double parse_exec_start(const char *buf)
+{
+	const char *s = strstr(buf, "se.exec_start");
+	if (!s)
+		return -1;
+	s = strchr(s, ':');
+	if (!s)
+		return -1;
+	return strtod(s + 1, NULL);
+}
+
+/* ---- the blocked-time clock ------------------------------------------
+ * se.exec_start is the rq clock_task of the thread's last CPU at the time
+ * it last ran.  That clock lags CLOCK_MONOTONIC by the CPU's IRQ and steal
+ * time, so we calibrate it per CPU: run on that CPU ourselves, yield
+ * (which refreshes our own exec_start) and compare with the monotonic
+ * clock.  The result is approximate (a tick) and a lower bound. */
+
+struct cpu_clock {
+	int known;
+	double offset_ms;	/* monotonic - clock_task */
+};
+
+static int calibrate_cpu(int cpu, double *offset)
+{
+	cpu_set_t set;
+	char buf[4096];
+	double es;
+	struct timespec ts;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) < 0)
+		return -1;
+	sched_yield();
+	if (read_file_at(AT_FDCWD, "/proc/thread-self/sched", buf, sizeof(buf)) < 0)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (sched_getcpu() != cpu)
+		return -1;
+	es = parse_exec_start(buf);
+	if (es <= 0)
+		return -1;
+	*offset = ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6 - es;
+	return 0;
+}
+
+static void compute_blocked(struct process *p)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	struct cpu_clock *cc;
+	cpu_set_t saved;
+	int have_saved;
+	size_t i;
+	struct timespec ts;
+	double now;
+	long hz = sysconf(_SC_CLK_TCK);
+	double boot_now;
+	if (ncpu <= 0 || ncpu > 65536)
+		return;
+	cc = xcalloc(ncpu, sizeof(*cc));
+	have_saved = sched_getaffinity(0, sizeof(saved), &saved) == 0;
+	for (i = 0; i < p->nthreads; i++) {
+		struct thread *t = &p->threads[i];
+		if (t->exec_start_ms <= 0 || t->cpu < 0 || t->cpu >= ncpu)
+			continue;
+		if (!cc[t->cpu].known) {
+			double off = 0;
+			cc[t->cpu].known = calibrate_cpu(t->cpu, &off) == 0 ? 1 : -1;
+			cc[t->cpu].offset_ms = off;
+		}
+	}
+	if (have_saved)
+		sched_setaffinity(0, sizeof(saved), &saved);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	boot_now = ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+	for (i = 0; i < p->nthreads; i++) {
+		struct thread *t = &p->threads[i];
+		double b, age;
+		t->wait.blocked_ms = -1;
+		if (t->exec_start_ms <= 0 || t->cpu < 0 || t->cpu >= ncpu ||
+		    cc[t->cpu].known != 1)
+			continue;
+		b = now - cc[t->cpu].offset_ms - t->exec_start_ms;
+		age = boot_now - (double)t->starttime * 1000.0 / (hz > 0 ? hz : 100);
+		/* a migration resets exec_start; an impossible figure is left out */
+		if (b < 0 || b > age + 1000)
+			continue;
+		t->wait.blocked_ms = (int64_t)b;
+	}
+	free(cc);
+}
+
+/* ---- sockets behind file descriptors ---------------------------------- */
+
+struct sock {
+	uint64_t inode;
+	char *desc;
+};
+
+struct socktab {
+	int loaded;
+	struct sock *v;
+	size_t n, cap;
+};
+
+static void addr_v4(const char *hex, char *out, size_t size)
+{
+	unsigned a, port;
+	if (sscanf(hex, "%8X:%X", &a, &port) != 2) {
+		snprintf(out, size, "?");
+		return;
+	}
+	snprintf(out, size, "%u.%u.%u.%u:%u", a & 255, (a >> 8) & 255,
+		 (a >> 16) & 255, a >> 24, port);
+}
+
+static void addr_v6(const char *hex, char *out, size_t size)
+{
+	unsigned w[4], port;
+	unsigned char b[16];
+	int i, j;
+	struct sb sb = { 0 };
+	if (sscanf(hex, "%8X%8X%8X%8X:%X", &w[0], &w[1], &w[2], &w[3], &port) != 5) {
+		snprintf(out, size, "?");
+		return;
+	}
+	for (i = 0; i < 4; i++)
+		for (j = 0; j < 4; j++)
+			b[i * 4 + j] = (w[i] >> (8 * j)) & 255;
+	/* ::ffff:a.b.c.d and :: forms are the common ones; keep it simple */
+	if (!memcmp(b, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12)) {
+		snprintf(out, size, "%u.%u.%u.%u:%u", b[12], b[13], b[14], b[15], port);
+		return;
+	}
+	sb_adds(&sb, "[");
+	for (i = 0; i < 16; i += 2)
+		sb_addf(&sb, "%s%x", i ? ":" : "", (b[i] << 8) | b[i + 1]);
+	sb_addf(&sb, "]:%u", port);
+	snprintf(out, size, "%s", sb.buf);
+	sb_release(&sb);
+}
+
+static void load_inet(int pfd, struct socktab *st, const char *file,
+		      const char *proto, int v6)
+{
+	char *buf = slurp_at(pfd, file, 64 << 20, NULL), *line, *save = NULL;
+	if (!buf)
+		return;
+	line = strtok_r(buf, "\n", &save);	/* header */
+	while ((line = strtok_r(NULL, "\n", &save))) {
+		char la[64], ra[64], l[80], r[80];
+		unsigned stt;
+		unsigned long long inode;
+		if (sscanf(line, "%*d: %63s %63s %X %*s %*s %*s %*s %*s %llu",
+			   la, ra, &stt, &inode) != 4 || !inode)
+			continue;
+		(v6 ? addr_v6 : addr_v4)(la, l, sizeof(l));
+		(v6 ? addr_v6 : addr_v4)(ra, r, sizeof(r));
+		grow((void **)&st->v, &st->cap, st->n, sizeof(*st->v));
+		st->v[st->n].inode = inode;
+		if (!strcmp(proto, "TCP") && stt == 0x0A)
+			st->v[st->n].desc = xasprintf("%s listen %s", proto, l);
+		else if (strstr(r, ":0") && (!strcmp(r, "0.0.0.0:0") || !strcmp(r, "[0:0:0:0:0:0:0:0]:0")))
+			st->v[st->n].desc = xasprintf("%s %s", proto, l);
+		else
+			st->v[st->n].desc = xasprintf("%s %s -> %s", proto, l, r);
+		st->n++;
+	}
+	free(buf);
+}
+
+static void load_unix(int pfd, struct socktab *st)
+{
+	char *buf = slurp_at(pfd, "net/unix", 64 << 20, NULL), *line, *save = NULL;
+	if (!buf)
+		return;
+	line = strtok_r(buf, "\n", &save);
+	while ((line = strtok_r(NULL, "\n", &save))) {
+		unsigned long long inode;
+		int pos = 0;
+		if (sscanf(line, "%*s %*s %*s %*s %*s %*s %llu%n", &inode, &pos) < 1)
+			continue;
+		while (line[pos] == ' ')
+			pos++;
+		grow((void **)&st->v, &st->cap, st->n, sizeof(*st->v));
+		st->v[st->n].inode = inode;
+		st->v[st->n].desc = line[pos] ? xasprintf("unix %s", line + pos)
+					       : xstrdup("unix socket");
+		st->n++;
+	}
+	free(buf);
+}
+
+static const char *sock_lookup(int pfd, struct socktab *st, uint64_t inode)
+{
+	size_t i;
+	if (!st->loaded) {
+		st->loaded = 1;
+		load_inet(pfd, st, "net/tcp", "TCP", 0);
+		load_inet(pfd, st, "net/tcp6", "TCP", 1);
+		load_inet(pfd, st, "net/udp", "UDP", 0);
+		load_inet(pfd, st, "net/udp6", "UDP", 1);
+		load_unix(pfd, st);
+	}
+	for (i = 0; i < st->n; i++)
+		if (st->v[i].inode == inode)
+			return st->v[i].desc;
+	return NULL;
+}
+
+static char *fd_target(int pfd, int fd, struct socktab *st)
+{
+	char path[64], link[PATH_MAX];
+	ssize_t n;
+	unsigned long long inode;
+	snprintf(path, sizeof(path), "fd/%d", fd);
+	n = readlinkat(pfd, path, link, sizeof(link) - 1);
+	if (n < 0)
+		return NULL;
+	link[n] = '\0';
+	if (sscanf(link, "socket:[%llu]", &inode) == 1) {
+		const char *d = sock_lookup(pfd, st, inode);
+		return d ? xstrdup(d) : xasprintf("socket inode %llu", inode);
+	}
+	if (sscanf(link, "pipe:[%llu]", &inode) == 1)
+		return xasprintf("pipe %llu", inode);
+	if (!strncmp(link, "anon_inode:", 11))
+		return xstrdup(link + 11);
+	return xstrdup(link);
+}
+
+/* ---- maps ------------------------------------------------------------- */
+
+static int parse_maps(int pfd, struct maps *m)
+{
+	size_t len, cap = 0;
+	char *buf = slurp_at(pfd, "maps", 256 << 20, &len), *line, *save = NULL;
+	if (!buf)
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct mapping mp;
+		unsigned long long s, e, off, ino;
+		int pos = 0;
+		memset(&mp, 0, sizeof(mp));
+		if (sscanf(line, "%llx-%llx %4s %llx %lx:%lx %llu%n", &s, &e, mp.perms,
+			   &off, &mp.dev_major, &mp.dev_minor, &ino, &pos) < 7)
+			continue;
+		mp.start = s;
+		mp.end = e;
+		mp.offset = off;
+		mp.inode = ino;
+		while (line[pos] == ' ')
+			pos++;
+		if (line[pos]) {
+			char *p = line + pos;
+			size_t l = strlen(p);
+			if (l > 10 && !strcmp(p + l - 10, " (deleted)")) {
+				p[l - 10] = '\0';
+				mp.deleted = 1;
+			}
+			mp.path = xstrdup(p);
+		}
+		grow((void **)&m->v, &cap, m->n, sizeof(*m->v));
+		m->v[m->n++] = mp;
+	}
+	free(buf);
+	return 0;
+}
+
+/* ---- threads ---------------------------------------------------------- */
+
+int wait_syscall_fd_arg(long nr);	/* model/wait.c */
+int wait_syscall_is_futex(long nr);
+
+static void read_thread(int pfd, struct process *p, struct thread *t,
+			const struct proc_opts *o, struct socktab *st)
+{
+	char path[96], buf[4096];
+	int fdarg;
+	t->exec_start_ms = -1;
+	t->wait.blocked_ms = -1;
+	t->wait.fd = -1;
+	t->syscall_nr = SYSCALL_UNKNOWN;
+	snprintf(path, sizeof(path), "task/%d/stat", (int)t->tid);
+	if (read_file_at(pfd, path, buf, sizeof(buf)) <= 0 || parse_stat(buf, t) < 0) {
+		t->state = '?';
+		return;
+	}
+	if (t->state == 'Z' || t->state == 'X')
+		return;
+	snprintf(path, sizeof(path), "task/%d/syscall", (int)t->tid);
+	if (read_file_at(pfd, path, buf, sizeof(buf)) > 0)
+		parse_syscall(buf, t);
+	if (o->want_sched && t->state != 'R') {
+		snprintf(path, sizeof(path), "task/%d/sched", (int)t->tid);
+		if (read_file_at(pfd, path, buf, sizeof(buf)) > 0)
+			t->exec_start_ms = parse_exec_start(buf);
+	}
+	if (t->state == 'D') {
+		snprintf(path, sizeof(path), "task/%d/wchan", (int)t->tid);
+		if (read_file_at(pfd, path, buf, sizeof(buf)) > 0 && strcmp(buf, "0"))
+			t->wchan = xstrdup(buf);
+	}
+	if (o->want_kstack)
+		proc_read_fallback(pfd, t, 1);
+	fdarg = t->syscall_nr >= 0 ? wait_syscall_fd_arg(t->syscall_nr) : -1;
+	if (fdarg >= 0 && o->want_fds) {
+		t->wait.fd = (int)t->args[fdarg];
+		t->fd_target = fd_target(pfd, t->wait.fd, st);
+	}
+	if (t->syscall_nr >= 0 && wait_syscall_is_futex(t->syscall_nr) && t->args[0]) {
+		/* the futex word and, for a glibc mutex, its owner TID (+8) */
+		struct iovec l = { t->futex_words, sizeof(t->futex_words) };
+		struct iovec r = { (void *)(uintptr_t)t->args[0], sizeof(t->futex_words) };
+		t->futex_read = process_vm_readv(p->pid, &l, 1, &r, 1, 0) ==
+				(ssize_t)sizeof(t->futex_words);
+	}
+}
+
+void proc_read_fallback(int pfd, struct thread *t, int want_kstack)
+{
+	char path[96], buf[8192];
+	if (!t->wchan) {
+		snprintf(path, sizeof(path), "task/%d/wchan", (int)t->tid);
+		if (read_file_at(pfd, path, buf, sizeof(buf)) > 0 && strcmp(buf, "0"))
+			t->wchan = xstrdup(buf);
+	}
+	if (want_kstack && !t->kstack) {
+		snprintf(path, sizeof(path), "task/%d/stack", (int)t->tid);
+		if (read_file_at(pfd, path, buf, sizeof(buf)) > 0)
+			t->kstack = xstrdup(buf);
+	}
+}
+
+static int wanted(const struct proc_opts *o, pid_t tid)
+{
+	size_t i;
+	if (!o->only_tids)
+		return 1;
+	for (i = 0; i < o->n_only_tids; i++)
+		if (o->only_tids[i] == tid)
+			return 1;
+	return 0;
+}
+
+static long status_field(const char *buf, const char *key)
+{
+	const char *s = strstr(buf, key);
+	if (!s)
+		return -1;
+	return strtol(s + strlen(key), NULL, 10);
+}
+
+enum attach_err proc_read(int pfd, struct process *p, const struct proc_opts *o,
+			  struct sb *err)
+{
+	char buf[8192], link[PATH_MAX];
+	pid_t *tids = NULL;
+	ssize_t n, i;
+	struct socktab st = { 0 };
+	struct thread leader;
+	int efd;
+	size_t k;
+	uint64_t t0 = now_ns();
+
+	if (read_file_at(pfd, "status", buf, sizeof(buf)) <= 0) {
+		sb_addf(err, "no process with PID %d (it exited)", (int)p->pid);
+		return ATTACH_ENOPROC;
+	}
+	if (status_field(buf, "\nTgid:") != p->pid) {
+		sb_addf(err, "%d is a thread of process %ld, not a process; "
+			"run: inspect stack --tid %d %ld", (int)p->pid,
+			status_field(buf, "\nTgid:"), (int)p->pid,
+			status_field(buf, "\nTgid:"));
+		return ATTACH_EUNSUPPORTED;
+	}
+	p->uid = (uid_t)status_field(buf, "\nUid:");
+	p->tracer = (pid_t)status_field(buf, "\nTracerPid:");
+
+	memset(&leader, 0, sizeof(leader));
+	snprintf(link, sizeof(link), "stat");
+	if (read_file_at(pfd, "stat", buf, sizeof(buf)) <= 0 || parse_stat(buf, &leader) < 0) {
+		sb_addf(err, "no process with PID %d (it exited)", (int)p->pid);
+		return ATTACH_ENOPROC;
+	}
+	snprintf(p->comm, sizeof(p->comm), "%s", leader.name);
+	if (leader.flags & PF_KTHREAD) {
+		sb_addf(err, "PID %d (%s) is a kernel thread: it has no user-space "
+			"stack to show; see /proc/%d/stack for its kernel stack",
+			(int)p->pid, p->comm, (int)p->pid);
+		return ATTACH_EUNSUPPORTED;
+	}
+
+	{
+		size_t len;
+		char *cl = slurp_at(pfd, "cmdline", 4096, &len);
+		if (cl) {
+			size_t j;
+			for (j = 0; j + 1 < len; j++)
+				if (!cl[j])
+					cl[j] = ' ';
+			p->cmdline = cl;
+		}
+	}
+	n = readlinkat(pfd, "exe", link, sizeof(link) - 1);
+	if (n > 0) {
+		link[n] = '\0';
+		p->exe = xstrdup(link);
+	}
+	efd = openat(pfd, "exe", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (efd >= 0) {
+		unsigned char ident[20];
+		if (read(efd, ident, sizeof(ident)) == (ssize_t)sizeof(ident) &&
+		    !memcmp(ident, "\177ELF", 4)) {
+			uint16_t machine = ident[18] | (ident[19] << 8);
+			if (ident[4] == 1 || machine != 62 /* EM_X86_64 */)
+				p->is_32bit = 1;
+		}
+		close(efd);
+	}
+	if (p->is_32bit) {
+		sb_addf(err, "PID %d (%s) is not an x86-64 process; only x86-64 "
+			"targets are supported", (int)p->pid, p->comm);
+		return ATTACH_EUNSUPPORTED;
+	}
+
+	if (parse_maps(pfd, &p->maps) < 0) {
+		if (errno == ESRCH || errno == ENOENT) {
+			sb_addf(err, "no process with PID %d (it exited)", (int)p->pid);
+			return ATTACH_ENOPROC;
+		}
+		/* unreadable maps: permission; report later through ptrace */
+	}
+
+	n = proc_list_tids(pfd, &tids);
+	if (n <= 0) {
+		free(tids);
+		if (leader.state == 'Z') {
+			sb_addf(err, "process %d (%s) is a zombie: it has exited and "
+				"waits for its parent to collect its status",
+				(int)p->pid, p->comm);
+			return ATTACH_EUNSUPPORTED;
+		}
+		sb_addf(err, "no process with PID %d (it exited)", (int)p->pid);
+		return ATTACH_ENOPROC;
+	}
+	p->threads = xcalloc(n, sizeof(*p->threads));
+	for (i = 0; i < n; i++) {
+		struct thread *t;
+		if (!wanted(o, tids[i]))
+			continue;
+		t = &p->threads[p->nthreads];
+		t->tid = tids[i];
+		t->group = -1;
+		read_thread(pfd, p, t, o, &st);
+		if (t->state == '?')	/* exited meanwhile */
+			continue;
+		p->nthreads++;
+	}
+	free(tids);
+	if (p->nthreads == 1 && p->threads[0].state == 'Z' && p->threads[0].tid == p->pid &&
+	    !o->only_tids) {
+		sb_addf(err, "process %d (%s) is a zombie: it has exited and waits "
+			"for its parent to collect its status", (int)p->pid, p->comm);
+		return ATTACH_EUNSUPPORTED;
+	}
+	if (o->want_sched)
+		compute_blocked(p);
+	for (k = 0; k < st.n; k++)
+		free(st.v[k].desc);
+	free(st.v);
+	p->t_proc = now_ns() - t0;
+	return ATTACH_OK;
+}
+
+void proc_explain_eperm(int pfd, const struct process *p, struct sb *err)
+{
+	char buf[256];
+	uid_t me = getuid();
+	long scope = -1;
+	sb_addf(err, "not permitted to trace process %d (%s)", (int)p->pid, p->comm);
+	if (read_file_at(AT_FDCWD, "/proc/sys/kernel/yama/ptrace_scope", buf, sizeof(buf)) > 0)
+		scope = strtol(buf, NULL, 10);
+	if (p->uid != me && me != 0)
+		sb_addf(err, ": it belongs to uid %u and you are uid %u; run inspect "
+			"as that user or as root, or give it CAP_SYS_PTRACE "
+			"(setcap cap_sys_ptrace+ep inspect)", (unsigned)p->uid,
+			(unsigned)me);
+	else if (scope >= 1)
+		sb_addf(err, ": kernel.yama.ptrace_scope = %ld restricts ptrace to %s; "
+			"run as root, or lower it with sysctl kernel.yama.ptrace_scope=0",
+			scope, scope == 1 ? "a process's ancestors" :
+			scope == 2 ? "CAP_SYS_PTRACE holders" : "nobody");
+	else if (me != 0)
+		sb_adds(err, ": the process may be non-dumpable (setuid, file "
+			"capabilities, or prctl(PR_SET_DUMPABLE, 0)); that needs "
+			"CAP_SYS_PTRACE (run as root)");
+	else
+		sb_adds(err, ": a security module (SELinux, AppArmor, seccomp) or a "
+			"user namespace denied it");
+	(void)pfd;
+}

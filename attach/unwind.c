@@ -1,0 +1,419 @@
+/*
+ * unwind.c - unwind each thread from its captured registers and stack
+ * bytes, after every thread has been released.
+ *
+ * libunwind's remote API does the work (DWARF CFI from .eh_frame, its
+ * frame-pointer fallback where no CFI covers a PC, signal frames), with
+ * our own accessors:
+ *   - registers come from the capture;
+ *   - memory inside the captured stack range comes from the copy;
+ *   - anything else (code, .eh_frame_hdr/.eh_frame of a module, which do
+ *     not change while the process runs) is read from the target's own
+ *     memory with process_vm_readv, one cached page at a time;
+ *   - writes are refused: the unwinder never changes the target.
+ * The unwind table of a module is found from the ELF program headers
+ * mapped in the target itself (PT_GNU_EH_FRAME), so no file is opened:
+ * a binary that was deleted, replaced, or lives in another mount
+ * namespace unwinds the same.  We do not use libunwind-ptrace's
+ * _UPT_find_proc_info: it re-reads /proc/PID/maps, opens module paths
+ * on the host, and needs the thread stopped.
+ *
+ * A corrupt stack cannot hang or crash this: frames are capped, the
+ * stack pointer must move outward (except across a signal frame), and
+ * an (ip, sp) pair seen twice ends the walk with a reason.
+ */
+#define _GNU_SOURCE
+#include "attach.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <libunwind.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+extern int _Ux86_64_dwarf_search_unwind_table(unw_addr_space_t, unw_word_t,
+					      unw_dyn_info_t *, unw_proc_info_t *,
+					      int, void *);
+
+#define PAGE 4096u
+#define NPAGES 4096u		/* cache slots */
+
+struct page {
+	uint64_t addr;		/* page address + 1; 0 = empty slot */
+	int ok;
+	uint8_t *data;
+};
+
+struct umod {
+	uint64_t lo, hi;	/* range of the executable mappings */
+	int state;		/* 0 unknown, 1 has table, -1 none */
+	unw_dyn_info_t di;
+	const struct mapping *first;
+};
+
+struct uctx {
+	struct process *p;
+	struct thread *t;
+	struct page *pages;
+	struct umod *mods;
+	size_t nmods;
+};
+
+static struct uctx *cur;	/* unwinding is single-threaded */
+
+static const uint8_t *live_page(uint64_t pa)
+{
+	size_t h = (pa / PAGE) % NPAGES, i;
+	for (i = 0; i < 8; i++) {
+		struct page *pg = &cur->pages[(h + i) % NPAGES];
+		if (pg->addr == pa + 1)
+			return pg->ok ? pg->data : NULL;
+		if (!pg->addr || i == 7) {
+			struct iovec l, r;
+			if (!pg->data)
+				pg->data = xmalloc(PAGE);
+			l.iov_base = pg->data;
+			l.iov_len = PAGE;
+			r.iov_base = (void *)(uintptr_t)pa;
+			r.iov_len = PAGE;
+			pg->addr = pa + 1;
+			pg->ok = process_vm_readv(cur->p->pid, &l, 1, &r, 1, 0) == PAGE;
+			return pg->ok ? pg->data : NULL;
+		}
+	}
+	return NULL;
+}
+
+/* Read n bytes at addr: from the captured stack, else live memory. */
+static int read_mem(uint64_t addr, void *out, size_t n)
+{
+	const struct capture *c = &cur->t->cap;
+	uint8_t *o = out;
+	if (addr >= c->stack_lo && addr + n <= c->stack_lo + c->stack_len &&
+	    addr + n > addr) {
+		memcpy(out, c->stack + (addr - c->stack_lo), n);
+		return 0;
+	}
+	while (n) {
+		uint64_t pa = addr & ~(uint64_t)(PAGE - 1);
+		size_t off = addr - pa, k = PAGE - off;
+		const uint8_t *pg;
+		if (k > n)
+			k = n;
+		pg = live_page(pa);
+		if (!pg)
+			return -1;
+		memcpy(o, pg + off, k);
+		o += k;
+		addr += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/* ---- module unwind tables ----------------------------------------------- */
+
+static uint64_t rd_enc(uint64_t *pos, uint8_t enc, uint64_t base, int *ok)
+{
+	uint64_t v = 0, at = *pos;
+	int32_t s4;
+	uint32_t u4;
+	switch (enc & 0x0f) {
+	case 0x03: /* udata4 */
+		if (read_mem(at, &u4, 4) < 0)
+			*ok = 0;
+		v = u4;
+		*pos += 4;
+		break;
+	case 0x0b: /* sdata4 */
+		if (read_mem(at, &s4, 4) < 0)
+			*ok = 0;
+		v = (uint64_t)(int64_t)s4;
+		*pos += 4;
+		break;
+	case 0x04: case 0x0c: /* (u|s)data8 */
+		if (read_mem(at, &v, 8) < 0)
+			*ok = 0;
+		*pos += 8;
+		break;
+	default:
+		*ok = 0;
+		return 0;
+	}
+	switch (enc & 0x70) {
+	case 0x00: break;
+	case 0x10: v += at; break;	/* pcrel */
+	case 0x30: v += base; break;	/* datarel */
+	default: *ok = 0;
+	}
+	return v;
+}
+
+static void load_module(struct umod *m)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	uint64_t base = m->first->start, bias = 0, hdr = 0, pos, fde_count;
+	int i, ok = 1, have_load = 0;
+	uint8_t h[4];
+	m->state = -1;
+	if (read_mem(base, &eh, sizeof(eh)) < 0 || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(ph) ||
+	    eh.e_phnum > 256)
+		return;
+	for (i = 0; i < eh.e_phnum; i++) {
+		if (read_mem(base + eh.e_phoff + i * sizeof(ph), &ph, sizeof(ph)) < 0)
+			return;
+		if (ph.p_type == PT_LOAD && !have_load) {
+			have_load = 1;
+			if (eh.e_type == ET_DYN)
+				bias = base - (ph.p_vaddr & ~(ph.p_align ? ph.p_align - 1 : 0));
+		}
+		if (ph.p_type == PT_GNU_EH_FRAME)
+			hdr = ph.p_vaddr;
+	}
+	if (!hdr)
+		return;
+	hdr += bias;
+	if (read_mem(hdr, h, 4) < 0 || h[0] != 1 || h[3] != 0x3b)
+		return;		/* only the binary-search table format */
+	pos = hdr + 4;
+	rd_enc(&pos, h[1], hdr, &ok);
+	fde_count = rd_enc(&pos, h[2], hdr, &ok);
+	if (!ok || !fde_count || fde_count > (1u << 26))
+		return;
+	memset(&m->di, 0, sizeof(m->di));
+	m->di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
+	m->di.start_ip = m->lo;
+	m->di.end_ip = m->hi;
+	m->di.u.rti.segbase = hdr;
+	m->di.u.rti.table_data = pos;
+	m->di.u.rti.table_len = fde_count * 8 / sizeof(unw_word_t);
+	m->state = 1;
+}
+
+static void build_modules(struct uctx *u)
+{
+	const struct maps *mp = &u->p->maps;
+	size_t i, j;
+	u->mods = xcalloc(mp->n ? mp->n : 1, sizeof(*u->mods));
+	for (i = 0; i < mp->n; i++) {
+		const struct mapping *m = &mp->v[i];
+		struct umod *um = NULL;
+		if (m->perms[2] != 'x' || !m->path || m->path[0] != '/')
+			continue;
+		for (j = 0; j < u->nmods; j++)
+			if (u->mods[j].first->inode == m->inode &&
+			    u->mods[j].first->dev_minor == m->dev_minor &&
+			    u->mods[j].first->dev_major == m->dev_major &&
+			    !strcmp(u->mods[j].first->path, m->path))
+				um = &u->mods[j];
+		if (!um) {
+			/* the mapping at file offset 0 holds the ELF header */
+			const struct mapping *f = m;
+			size_t k;
+			for (k = i; k-- > 0;) {
+				const struct mapping *q = &mp->v[k];
+				if (q->inode == m->inode && q->path && !strcmp(q->path, m->path) &&
+				    q->offset == 0) {
+					f = q;
+					break;
+				}
+			}
+			um = &u->mods[u->nmods++];
+			um->first = f;
+			um->lo = m->start;
+		}
+		um->hi = m->end;
+	}
+}
+
+/* ---- accessors ------------------------------------------------------------ */
+
+static int a_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
+			    int need, void *arg)
+{
+	size_t i;
+	for (i = 0; i < cur->nmods; i++) {
+		struct umod *m = &cur->mods[i];
+		if (ip < m->lo || ip >= m->hi)
+			continue;
+		if (!m->state)
+			load_module(m);
+		if (m->state < 0)
+			return -UNW_ENOINFO;
+		return _Ux86_64_dwarf_search_unwind_table(as, ip, &m->di, pi, need, arg);
+	}
+	return -UNW_ENOINFO;
+}
+
+static void a_put_unwind_info(unw_addr_space_t as, unw_proc_info_t *pi, void *arg)
+{
+	(void)as; (void)pi; (void)arg;	/* libunwind frees table-format info */
+}
+
+static int a_get_dyn_info_list_addr(unw_addr_space_t as, unw_word_t *v, void *arg)
+{
+	(void)as; (void)v; (void)arg;
+	return -UNW_ENOINFO;
+}
+
+static int a_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val,
+			int write, void *arg)
+{
+	(void)as; (void)arg;
+	if (write)
+		return -UNW_EREADONLYREG;	/* never write to the target */
+	return read_mem(addr, val, sizeof(*val)) < 0 ? -UNW_EINVAL : 0;
+}
+
+static int a_access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val,
+			int write, void *arg)
+{
+	const struct user_regs_struct *r = &cur->t->cap.regs;
+	(void)as; (void)arg;
+	if (write)
+		return -UNW_EREADONLYREG;
+	switch (reg) {
+	case UNW_X86_64_RAX: *val = r->rax; break;
+	case UNW_X86_64_RDX: *val = r->rdx; break;
+	case UNW_X86_64_RCX: *val = r->rcx; break;
+	case UNW_X86_64_RBX: *val = r->rbx; break;
+	case UNW_X86_64_RSI: *val = r->rsi; break;
+	case UNW_X86_64_RDI: *val = r->rdi; break;
+	case UNW_X86_64_RBP: *val = r->rbp; break;
+	case UNW_X86_64_RSP: *val = r->rsp; break;
+	case UNW_X86_64_R8: *val = r->r8; break;
+	case UNW_X86_64_R9: *val = r->r9; break;
+	case UNW_X86_64_R10: *val = r->r10; break;
+	case UNW_X86_64_R11: *val = r->r11; break;
+	case UNW_X86_64_R12: *val = r->r12; break;
+	case UNW_X86_64_R13: *val = r->r13; break;
+	case UNW_X86_64_R14: *val = r->r14; break;
+	case UNW_X86_64_R15: *val = r->r15; break;
+	case UNW_X86_64_RIP: *val = r->rip; break;
+	default: return -UNW_EBADREG;
+	}
+	return 0;
+}
+
+static int a_access_fpreg(unw_addr_space_t as, unw_regnum_t reg, unw_fpreg_t *val,
+			  int write, void *arg)
+{
+	(void)as; (void)reg; (void)val; (void)write; (void)arg;
+	return -UNW_EBADREG;
+}
+
+static int a_resume(unw_addr_space_t as, unw_cursor_t *c, void *arg)
+{
+	(void)as; (void)c; (void)arg;
+	return -UNW_EINVAL;
+}
+
+static int a_get_proc_name(unw_addr_space_t as, unw_word_t addr, char *buf,
+			   size_t len, unw_word_t *off, void *arg)
+{
+	(void)as; (void)addr; (void)buf; (void)len; (void)off; (void)arg;
+	return -UNW_ENOINFO;	/* symbolize/ names frames later */
+}
+
+static unw_accessors_t accessors = {
+	.find_proc_info = a_find_proc_info,
+	.put_unwind_info = a_put_unwind_info,
+	.get_dyn_info_list_addr = a_get_dyn_info_list_addr,
+	.access_mem = a_access_mem,
+	.access_reg = a_access_reg,
+	.access_fpreg = a_access_fpreg,
+	.resume = a_resume,
+	.get_proc_name = a_get_proc_name,
+};
+
+/* ---- the walk ------------------------------------------------------------- */
+
+static void push(struct thread *t, size_t *cap, uint64_t pc, int act)
+{
+	if (t->npcs >= *cap) {
+		*cap = *cap ? *cap * 2 : 32;
+		t->pcs = xrealloc(t->pcs, *cap * sizeof(*t->pcs));
+		t->activation = xrealloc(t->activation, *cap);
+	}
+	t->pcs[t->npcs] = pc;
+	t->activation[t->npcs] = act;
+	t->npcs++;
+}
+
+static void unwind_thread(unw_addr_space_t as, struct thread *t, size_t max_depth)
+{
+	unw_cursor_t c;
+	size_t cap = 0;
+	int act = 1, ret;
+	uint64_t prev_sp = 0;
+	int prev_signal = 0;
+	if (!t->cap.ok)
+		return;
+	if ((ret = unw_init_remote(&c, as, NULL)) < 0) {
+		push(t, &cap, t->cap.regs.rip, 1);
+		t->unwind_stop = xasprintf("cannot start unwinding: %s", unw_strerror(ret));
+		return;
+	}
+	for (;;) {
+		unw_word_t ip = 0, sp = 0;
+		int sig;
+		unw_get_reg(&c, UNW_REG_IP, &ip);
+		unw_get_reg(&c, UNW_REG_SP, &sp);
+		if (!ip)
+			break;
+		if (t->npcs && !prev_signal && sp <= prev_sp) {
+			t->unwind_stop = xstrdup(sp == prev_sp ?
+				"frame repeats itself (corrupt stack?)" :
+				"stack pointer moved inward (corrupt stack?)");
+			break;
+		}
+		if (t->npcs >= max_depth) {
+			t->unwind_stop = xasprintf("depth limit of %zu frames reached", max_depth);
+			break;
+		}
+		push(t, &cap, ip, act);
+		sig = unw_is_signal_frame(&c) > 0;
+		prev_sp = sp;
+		prev_signal = sig;
+		ret = unw_step(&c);
+		if (ret == 0)
+			break;
+		if (ret < 0) {
+			t->unwind_stop = xasprintf("%s", unw_strerror(ret));
+			break;
+		}
+		act = sig;	/* the frame a signal interrupted holds an exact PC */
+	}
+}
+
+void unwind_process(struct process *p, size_t max_depth)
+{
+	struct uctx u;
+	unw_addr_space_t as;
+	size_t i;
+	uint64_t t0 = now_ns();
+	memset(&u, 0, sizeof(u));
+	u.p = p;
+	u.pages = xcalloc(NPAGES, sizeof(*u.pages));
+	build_modules(&u);
+	cur = &u;
+	as = unw_create_addr_space(&accessors, 0);
+	if (as) {
+		unw_set_caching_policy(as, UNW_CACHE_GLOBAL);
+		for (i = 0; i < p->nthreads; i++) {
+			u.t = &p->threads[i];
+			unwind_thread(as, u.t, max_depth);
+		}
+		unw_destroy_addr_space(as);
+	}
+	cur = NULL;
+	for (i = 0; i < NPAGES; i++)
+		free(u.pages[i].data);
+	free(u.pages);
+	free(u.mods);
+	p->t_unwind = now_ns() - t0;
+}

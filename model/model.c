@@ -1,0 +1,148 @@
+/*
+ * model.c - life cycle of struct process and small formatting helpers.
+ */
+#define _GNU_SOURCE
+#include "model.h"
+#include "../util/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void process_init(struct process *p, pid_t pid)
+{
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+}
+
+static void free_thread(struct thread *t)
+{
+	free(t->fd_target);
+	free(t->wchan);
+	free(t->kstack);
+	free(t->cap.stack);
+	free(t->no_stack);
+	free(t->pcs);
+	free(t->activation);
+	free(t->unwind_stop);
+	free(t->wait.detail);
+}
+
+void process_free(struct process *p)
+{
+	size_t i, j;
+	for (i = 0; i < p->nthreads; i++)
+		free_thread(&p->threads[i]);
+	free(p->threads);
+	for (i = 0; i < p->ngroups; i++) {
+		free(p->groups[i].members);
+		free(p->groups[i].wait.detail);
+	}
+	free(p->groups);
+	for (i = 0; i < p->maps.n; i++)
+		free(p->maps.v[i].path);
+	free(p->maps.v);
+	for (i = 0; i < p->nsyms; i++) {
+		for (j = 0; j < p->syms[i].nrows; j++) {
+			struct symrow *r = &p->syms[i].rows[j];
+			free(r->function);
+			free(r->file);
+			free(r->module);
+			free(r->module_path);
+			free(r->build_id);
+		}
+		free(p->syms[i].rows);
+	}
+	free(p->syms);
+	free(p->sym_pcs);
+	free(p->cmdline);
+	free(p->exe);
+	free(p->no_stacks);
+	memset(p, 0, sizeof(*p));
+}
+
+struct thread *process_find_thread(struct process *p, pid_t tid)
+{
+	size_t lo = 0, hi = p->nthreads, i;
+	/* threads are sorted by TID, except ones added during the attach */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (p->threads[mid].tid == tid)
+			return &p->threads[mid];
+		if (p->threads[mid].tid < tid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = 0; i < p->nthreads; i++)
+		if (p->threads[i].tid == tid)
+			return &p->threads[i];
+	return NULL;
+}
+
+const struct mapping *maps_find(const struct maps *m, uint64_t addr)
+{
+	size_t lo = 0, hi = m->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (addr < m->v[mid].start)
+			hi = mid;
+		else if (addr >= m->v[mid].end)
+			lo = mid + 1;
+		else
+			return &m->v[mid];
+	}
+	return NULL;
+}
+
+const struct symframe *process_symframe(const struct process *p, uint64_t pc)
+{
+	size_t lo = 0, hi = p->nsyms;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (p->sym_pcs[mid] == pc)
+			return &p->syms[mid];
+		if (p->sym_pcs[mid] < pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+char *format_tid_ranges(const pid_t *tids, size_t n)
+{
+	struct sb sb = { 0 };
+	size_t i = 0;
+	while (i < n) {
+		size_t j = i;
+		while (j + 1 < n && tids[j + 1] == tids[j] + 1)
+			j++;
+		if (sb.len)
+			sb_adds(&sb, ",");
+		if (j == i)
+			sb_addf(&sb, "%d", (int)tids[i]);
+		else
+			sb_addf(&sb, "%d-%d", (int)tids[i], (int)tids[j]);
+		i = j + 1;
+	}
+	return sb_detach(&sb);
+}
+
+void format_duration(int64_t ms, char *buf, size_t size)
+{
+	if (ms < 0)
+		snprintf(buf, size, "?");
+	else if (ms < 1000)
+		snprintf(buf, size, "%lldms", (long long)ms);
+	else if (ms < 60000)
+		snprintf(buf, size, "%llds", (long long)(ms / 1000));
+	else if (ms < 3600000)
+		snprintf(buf, size, "%lldm", (long long)(ms / 60000));
+	else if (ms < 86400000)
+		snprintf(buf, size, "%lldh%lldm", (long long)(ms / 3600000),
+			 (long long)(ms % 3600000 / 60000));
+	else
+		snprintf(buf, size, "%lldd%lldh", (long long)(ms / 86400000),
+			 (long long)(ms % 86400000 / 3600000));
+}

@@ -1,0 +1,220 @@
+/*
+ * model.h - the snapshot of one process and the report built from it.
+ *
+ * Data flows one way through these structures:
+ *
+ *   attach/proc.c     fills struct process and each struct thread's /proc
+ *                     facts (read before anything is stopped);
+ *   attach/capture.c  fills struct capture (registers + stack bytes);
+ *   attach/unwind.c   fills thread->pcs from the capture, after release;
+ *   model/group.c     groups threads by wait kind + identical stack;
+ *   symbolize/        turns each distinct PC into struct symrow rows;
+ *   model/wait.c      classifies what each thread waits on;
+ *   ui/               renders the finished report, read-only.
+ *
+ * Ownership: a struct process owns everything hanging from it; free it
+ * with process_free().  Strings are heap-allocated unless said otherwise.
+ */
+#ifndef INSPECT_MODEL_H
+#define INSPECT_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+/* What a thread waits on.  The key strings are a stable contract
+ * (JSON "kind", `inspect count`); see wait_kind_key(). */
+enum wait_kind {
+	WAIT_UNKNOWN,
+	WAIT_RUNNING,
+	WAIT_MUTEX,
+	WAIT_RWLOCK,
+	WAIT_CONDITION,
+	WAIT_SEMAPHORE,
+	WAIT_JOIN,
+	WAIT_FUTEX,
+	WAIT_EPOLL,
+	WAIT_POLL,
+	WAIT_READ,
+	WAIT_RECV,
+	WAIT_ACCEPT,
+	WAIT_WRITE,
+	WAIT_SEND,
+	WAIT_CONNECT,
+	WAIT_SLEEP,
+	WAIT_CHILD,
+	WAIT_SIGNAL,
+	WAIT_SYSCALL,	/* some other system call */
+	WAIT_FAULT,	/* blocked, but not in a system call (page fault) */
+	WAIT_DISK,	/* uninterruptible sleep, state D */
+	WAIT_STOPPED,	/* job-control stop, state T */
+	WAIT_TRACED,	/* traced by another tracer, state t */
+	WAIT_ZOMBIE,
+	WAIT_IDLE,	/* kernel idle thread, state I */
+	WAIT__COUNT
+};
+
+const char *wait_kind_key(enum wait_kind k);	/* "mutex", "epoll", ... */
+const char *wait_kind_label(enum wait_kind k);	/* "mutex lock", ... */
+int wait_kind_from_key(const char *key);	/* -1 when unknown */
+
+/* /proc/PID/task/TID/syscall: what the thread is doing in the kernel. */
+#define SYSCALL_RUNNING   (-2)	/* "running" */
+#define SYSCALL_NONE      (-1)	/* blocked, not in a syscall */
+#define SYSCALL_UNKNOWN   (-3)	/* unreadable */
+
+struct wait {
+	enum wait_kind kind;
+	char *detail;		/* e.g. "fd 7: TCP 127.0.0.1:5432", or NULL */
+	int fd;			/* -1 when not about an fd */
+	uint64_t address;	/* futex address, 0 when none */
+	pid_t owner;		/* mutex owner TID, 0 when unknown */
+	int64_t blocked_ms;	/* approximate; -1 when unknown */
+};
+
+/* One mapping of /proc/PID/maps. */
+struct mapping {
+	uint64_t start, end, offset;
+	unsigned long dev_major, dev_minor;
+	uint64_t inode;
+	char perms[5];
+	char *path;		/* NULL for anonymous */
+	int deleted;		/* path ended in " (deleted)" */
+};
+
+struct maps {
+	struct mapping *v;
+	size_t n;
+};
+
+const struct mapping *maps_find(const struct maps *m, uint64_t addr);
+
+/* Registers and live stack bytes copied while the thread was held. */
+struct capture {
+	int ok;
+	struct user_regs_struct regs;
+	uint8_t *stack;		/* bytes [stack_lo, stack_lo + stack_len) */
+	uint64_t stack_lo;
+	size_t stack_len;
+};
+
+/* One row of a symbolized stack: a real frame, or an inlined call
+ * inside one (inlined = 1). */
+struct symrow {
+	uint64_t pc;
+	char *module;		/* basename (or "[anon]", "[vdso]") */
+	char *module_path;
+	char *build_id;		/* hex or NULL */
+	uint64_t module_offset;
+	char *function;		/* demangled unless --raw; NULL if unknown */
+	uint64_t function_offset;
+	char *file;		/* NULL when no line info */
+	int line;
+	int inlined;
+};
+
+/* The symbolized rows of one PC. */
+struct symframe {
+	struct symrow *rows;
+	size_t nrows;
+};
+
+struct thread {
+	pid_t tid;
+	char name[64];
+	char state;		/* kernel letter, read before stopping */
+	int cpu;		/* last CPU it ran on */
+	unsigned long flags;	/* PF_* from stat */
+	uint64_t utime, stime;	/* clock ticks */
+	unsigned long long starttime;
+	pid_t tracer;		/* TracerPid, 0 when not traced */
+
+	long syscall_nr;	/* or SYSCALL_RUNNING/NONE/UNKNOWN */
+	uint64_t args[6];
+	uint64_t sp, pc;
+	double exec_start_ms;	/* se.exec_start, -1 when unknown */
+	char *fd_target;	/* what the fd in args[0] points to */
+	uint32_t futex_words[3];	/* mutex word, count, owner */
+	int futex_read;
+	char *wchan;
+	char *kstack;		/* /proc/TID/stack when asked and readable */
+
+	struct capture cap;
+	char *no_stack;		/* why there is no user stack, or NULL */
+
+	uint64_t *pcs;		/* unwound PCs, innermost first */
+	uint8_t *activation;	/* pcs[i] is exact, not a return address */
+	size_t npcs;
+	char *unwind_stop;	/* why unwinding stopped early, or NULL */
+
+	struct wait wait;
+	int group;		/* index into process->groups */
+};
+
+struct group {
+	size_t *members;	/* indexes into process->threads */
+	size_t nmembers;
+	const struct thread *first;
+	struct wait wait;	/* shared detail, when all members agree */
+	int64_t blocked_min_ms, blocked_max_ms;	/* -1 when unknown */
+};
+
+struct process {
+	pid_t pid;
+	char comm[64];
+	char *cmdline;
+	char *exe;
+	uid_t uid;
+	pid_t tracer;		/* TracerPid of the leader, 0 when none */
+	int is_32bit;
+	struct maps maps;
+	struct thread *threads;
+	size_t nthreads;
+	struct group *groups;
+	size_t ngroups;
+
+	/* capture results */
+	int captured;		/* number of threads with a capture */
+	uint64_t stopped_ns;	/* first stop .. last release */
+	char *no_stacks;	/* why there are no user stacks at all */
+	int exec_seen;		/* target exec'd during the attach */
+	int scan_rounds;
+	int signal_stops;	/* signal-delivery stops seen (re-injected) */
+	int not_stopped;	/* threads that missed the stop deadline */
+
+	/* symbolized frames keyed by PC (sorted by pc) */
+	uint64_t *sym_pcs;
+	struct symframe *syms;
+	size_t nsyms;
+
+	/* timing in ns, for --stats */
+	uint64_t t_proc, t_capture, t_unwind, t_symbolize, t_render;
+};
+
+void process_init(struct process *p, pid_t pid);
+void process_free(struct process *p);
+struct thread *process_find_thread(struct process *p, pid_t tid);
+
+/* Symbol rows for one PC, or NULL when the PC was not symbolized. */
+const struct symframe *process_symframe(const struct process *p, uint64_t pc);
+
+/* The first frame's function name that is not NULL, for display. */
+
+/* model/group.c: fill p->groups (largest first); threads with
+ * identical wait kind and identical PC lists share a group.  When
+ * by_thread is set each thread gets its own group.  Returns 0 or -1. */
+int group_threads(struct process *p, int by_thread);
+
+/* model/wait.c: classify every thread (needs symbols for the futex
+ * sub-kinds; works without).  Then compute each group's shared wait. */
+void classify_threads(struct process *p);
+void classify_groups(struct process *p);
+
+/* Compress sorted TIDs into "1-4,7" form.  Caller frees. */
+char *format_tid_ranges(const pid_t *tids, size_t n);
+
+/* "3m", "12s", "450ms", "2h5m" */
+void format_duration(int64_t ms, char *buf, size_t size);
+
+#endif

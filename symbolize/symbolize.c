@@ -1,0 +1,372 @@
+/*
+ * symbolize.c - distinct PCs to symbol rows with libdwfl/libdw.
+ *
+ * One Dwfl per process.  Only modules that hold a PC are reported, each
+ * from a file descriptor we opened ourselves (see symbolize.h for how).
+ * A return address is looked up at pc-1 (the call instruction), the
+ * innermost PC and a PC interrupted by a signal at pc itself.
+ */
+#define _GNU_SOURCE
+#include "symbolize.h"
+#include "../util/util.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#define MAX_MODULE_SIZE (4ull << 30)	/* refuse larger "libraries" */
+
+struct smod {
+	const struct mapping *first;	/* file offset 0 mapping */
+	uint64_t lo, hi;
+	Dwfl_Module *mod;
+	char *name;		/* basename */
+	char *build_id;
+	int tried;
+};
+
+struct sctx {
+	struct process *p;
+	int pfd, rootfd;
+	Dwfl *dwfl;
+	struct smod *mods;
+	size_t nmods;
+	const struct symbolize_opts *o;
+};
+
+static int find_elf_none(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr base,
+			 char **file_name, Elf **elfp)
+{
+	(void)mod; (void)ud; (void)name; (void)base; (void)file_name; (void)elfp;
+	return -1;
+}
+
+static char *debuginfo_path;
+static const Dwfl_Callbacks callbacks = {
+	.find_elf = find_elf_none,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.debuginfo_path = &debuginfo_path,
+};
+
+static int check_file(int fd, const struct mapping *m, int check_inode)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return -1;
+	if ((uint64_t)st.st_size > MAX_MODULE_SIZE)
+		return -1;
+	if (check_inode && (uint64_t)st.st_ino != m->inode)
+		return -1;
+	/* back to blocking reads for libelf */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return 0;
+}
+
+/* Open the file behind mapping m without following anything the
+ * target controls outside its own root. */
+static int open_module(struct sctx *c, const struct mapping *m)
+{
+	char path[128];
+	int fd;
+	struct open_how how;
+	snprintf(path, sizeof(path), "map_files/%llx-%llx",
+		 (unsigned long long)m->start, (unsigned long long)m->end);
+	fd = openat(c->pfd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd >= 0) {
+		if (check_file(fd, m, 0) == 0)
+			return fd;
+		close(fd);
+	}
+	if (c->rootfd < 0 || m->deleted || !m->path || m->path[0] != '/')
+		return -1;
+	memset(&how, 0, sizeof(how));
+	how.flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
+	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+	fd = (int)syscall(SYS_openat2, c->rootfd, m->path, &how, sizeof(how));
+	if (fd < 0)
+		return -1;
+	if (check_file(fd, m, 1) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void build_modules(struct sctx *c)
+{
+	const struct maps *mp = &c->p->maps;
+	size_t i, j;
+	c->mods = xcalloc(mp->n ? mp->n : 1, sizeof(*c->mods));
+	for (i = 0; i < mp->n; i++) {
+		const struct mapping *m = &mp->v[i];
+		struct smod *sm = NULL;
+		if (!m->path || m->path[0] != '/')
+			continue;
+		for (j = 0; j < c->nmods; j++)
+			if (c->mods[j].first->inode == m->inode &&
+			    !strcmp(c->mods[j].first->path, m->path))
+				sm = &c->mods[j];
+		if (!sm) {
+			const char *b = strrchr(m->path, '/');
+			sm = &c->mods[c->nmods++];
+			sm->first = m;
+			sm->lo = m->start;
+			sm->name = xstrdup(b ? b + 1 : m->path);
+		}
+		if (m->offset == 0 && m->start < sm->first->start)
+			sm->first = m;
+		sm->hi = m->end;
+	}
+}
+
+static struct smod *module_of(struct sctx *c, uint64_t pc)
+{
+	size_t i;
+	for (i = 0; i < c->nmods; i++)
+		if (pc >= c->mods[i].lo && pc < c->mods[i].hi)
+			return &c->mods[i];
+	return NULL;
+}
+
+static void report(struct sctx *c, struct smod *sm)
+{
+	int fd;
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	int n, i;
+	sm->tried = 1;
+	if (sm->first->offset != 0)
+		return;
+	fd = open_module(c, sm->first);
+	if (fd < 0)
+		return;
+	dwfl_report_begin_add(c->dwfl);
+	sm->mod = dwfl_report_elf(c->dwfl, sm->name, sm->first->path, fd,
+				  sm->first->start, false);
+	dwfl_report_end(c->dwfl, NULL, NULL);
+	if (!sm->mod) {
+		close(fd);
+		return;
+	}
+	n = dwfl_module_build_id(sm->mod, &bits, &vaddr);
+	if (n > 0) {
+		struct sb sb = { 0 };
+		for (i = 0; i < n; i++)
+			sb_addf(&sb, "%02x", bits[i]);
+		sm->build_id = sb_detach(&sb);
+	}
+}
+
+static const char *die_name(Dwarf_Die *die, char **owned)
+{
+	Dwarf_Attribute a;
+	const char *s = NULL;
+	*owned = NULL;
+	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &a) ||
+	    dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a))
+		s = dwarf_formstring(&a);
+	if (s)
+		return s;
+	if (dwarf_attr_integrate(die, DW_AT_name, &a))
+		s = dwarf_formstring(&a);
+	return s;
+}
+
+static char *fn_name(struct sctx *c, const char *raw)
+{
+	if (!raw)
+		return NULL;
+	return c->o->raw ? xstrdup(raw) : demangle(raw);
+}
+
+/* Rows own every string; module strings are copied here. */
+static void add_row(struct symframe *sf, const struct symrow *r)
+{
+	struct symrow *n;
+	sf->rows = xrealloc(sf->rows, (sf->nrows + 1) * sizeof(*sf->rows));
+	n = &sf->rows[sf->nrows++];
+	*n = *r;
+	n->module = r->module ? xstrdup(r->module) : NULL;
+	n->module_path = r->module_path ? xstrdup(r->module_path) : NULL;
+	n->build_id = r->build_id ? xstrdup(r->build_id) : NULL;
+}
+
+static void call_site(Dwarf_Die *cu, Dwarf_Die *die, char **file, int *line)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word w;
+	Dwarf_Files *files;
+	size_t nfiles;
+	*file = NULL;
+	*line = 0;
+	if (dwarf_formudata(dwarf_attr(die, DW_AT_call_line, &a), &w) == 0)
+		*line = (int)w;
+	if (dwarf_formudata(dwarf_attr(die, DW_AT_call_file, &a), &w) == 0 &&
+	    dwarf_getsrcfiles(cu, &files, &nfiles) == 0 && w < nfiles) {
+		const char *f = dwarf_filesrc(files, w, NULL, NULL);
+		if (f)
+			*file = xstrdup(f);
+	}
+}
+
+static void symbolize_pc(struct sctx *c, uint64_t pc, int act, struct symframe *sf)
+{
+	uint64_t addr = act ? pc : pc - 1;
+	struct smod *sm = module_of(c, addr);
+	struct symrow base;
+	const char *sym;
+	GElf_Off off = 0;
+	GElf_Sym s;
+	Dwarf_Addr bias = 0;
+	Dwarf_Die *cu;
+	Dwfl_Line *ln;
+	char *lfile = NULL;
+	int lline = 0;
+
+	memset(&base, 0, sizeof(base));
+	base.pc = pc;
+	if (!sm) {
+		const struct mapping *m = maps_find(&c->p->maps, addr);
+		base.module = (char *)(m && m->path ? m->path : "[anon]");
+		base.module_offset = m ? pc - m->start : pc;
+		add_row(sf, &base);
+		return;
+	}
+	if (!sm->tried)
+		report(c, sm);
+	base.module = sm->name;
+	base.module_path = sm->first->path;
+	base.build_id = sm->build_id;
+	base.module_offset = pc - sm->first->start;
+	if (!sm->mod) {
+		add_row(sf, &base);
+		return;
+	}
+	if (dwfl_module_getelf(sm->mod, &bias))
+		base.module_offset = pc - bias;
+	sym = dwfl_module_addrinfo(sm->mod, addr, &off, &s, NULL, NULL, NULL);
+	if (sym) {
+		base.function_offset = off + (addr != pc);
+	}
+	ln = dwfl_module_getsrc(sm->mod, addr);
+	if (ln) {
+		int col;
+		const char *f = dwfl_lineinfo(ln, NULL, &lline, &col, NULL, NULL);
+		if (f)
+			lfile = xstrdup(f);
+	}
+	cu = dwfl_module_addrdie(sm->mod, addr, &bias);
+	if (cu) {
+		Dwarf_Die *scopes = NULL;
+		int n = dwarf_getscopes(cu, addr - bias, &scopes), i;
+		char *file = lfile;
+		int line = lline;
+		for (i = 0; i < n; i++) {
+			int tag = dwarf_tag(&scopes[i]);
+			char *owned;
+			const char *nm;
+			struct symrow r;
+			if (tag != DW_TAG_inlined_subroutine)
+				continue;
+			nm = die_name(&scopes[i], &owned);
+			r = base;
+			r.function = fn_name(c, nm);
+			r.function_offset = 0;
+			r.file = file;
+			r.line = line;
+			r.inlined = 1;
+			add_row(sf, &r);
+			call_site(cu, &scopes[i], &file, &line);
+		}
+		if (n > 0) {
+			/* the physical frame: the ELF symbol's name when there is
+			 * one (qualified for C++), else the subprogram's */
+			base.file = file;
+			base.line = line;
+			if (!sym) {
+				for (i = 0; i < n; i++)
+					if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram) {
+						char *owned;
+						sym = die_name(&scopes[i], &owned);
+						break;
+					}
+			}
+			base.function = fn_name(c, sym);
+			add_row(sf, &base);
+			free(scopes);
+			return;
+		}
+		free(scopes);
+	}
+	base.function = fn_name(c, sym);
+	base.file = lfile;
+	base.line = lline;
+	add_row(sf, &base);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+void symbolize_process(struct process *p, int pfd, const struct symbolize_opts *o)
+{
+	struct sctx c;
+	size_t i, j, n = 0, total = 0;
+	uint64_t *keys;
+	uint64_t t0 = now_ns();
+
+	memset(&c, 0, sizeof(c));
+	c.p = p;
+	c.pfd = pfd;
+	c.o = o;
+	c.rootfd = openat(pfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	c.dwfl = dwfl_begin(&callbacks);
+	build_modules(&c);
+
+	/* the distinct PCs; the low bit of the key says "exact PC" */
+	for (i = 0; i < p->nthreads; i++)
+		total += p->threads[i].npcs;
+	keys = xmalloc((total ? total : 1) * sizeof(*keys));
+	for (i = 0; i < p->nthreads; i++)
+		for (j = 0; j < p->threads[i].npcs; j++)
+			keys[n++] = p->threads[i].pcs[j];
+	qsort(keys, n, sizeof(*keys), cmp_u64);
+	p->sym_pcs = xmalloc((n ? n : 1) * sizeof(*p->sym_pcs));
+	p->syms = xcalloc(n ? n : 1, sizeof(*p->syms));
+	p->nsyms = 0;
+	for (i = 0; i < n; i++)
+		if (!i || keys[i] != keys[i - 1])
+			p->sym_pcs[p->nsyms++] = keys[i];
+	free(keys);
+	/* exact or return address: take it from the first thread using it */
+	for (i = 0; i < p->nthreads; i++) {
+		struct thread *t = &p->threads[i];
+		for (j = 0; j < t->npcs; j++) {
+			struct symframe *sf = (struct symframe *)process_symframe(p, t->pcs[j]);
+			if (sf && !sf->nrows && c.dwfl)
+				symbolize_pc(&c, t->pcs[j], t->activation[j], sf);
+		}
+	}
+	if (c.dwfl)
+		dwfl_end(c.dwfl);
+	for (i = 0; i < c.nmods; i++) {
+		free(c.mods[i].name);
+		free(c.mods[i].build_id);
+	}
+	free(c.mods);
+	if (c.rootfd >= 0)
+		close(c.rootfd);
+	p->t_symbolize = now_ns() - t0;
+}

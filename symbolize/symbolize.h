@@ -1,0 +1,32 @@
+/*
+ * symbolize.h - turn PCs into functions, source lines and inline chains.
+ *
+ * Runs only after every thread of the target has been released.
+ * Module files are opened so that a container's files, a deleted or
+ * replaced binary, a planted symlink or a FIFO cannot mislead or hang
+ * us: /proc/PID/map_files/ first (needs CAP_SYS_ADMIN or
+ * CAP_CHECKPOINT_RESTORE), else openat2() under /proc/PID/root with
+ * RESOLVE_IN_ROOT, O_NONBLOCK, regular files only, inode checked
+ * against the mapping.  libdwfl then reads .symtab/.dynsym, separate
+ * debug files (build-id under /usr/lib/debug/.build-id, .gnu_debuglink)
+ * and MiniDebugInfo (.gnu_debugdata, xz via libdwfl's lzma support).
+ */
+#ifndef INSPECT_SYMBOLIZE_H
+#define INSPECT_SYMBOLIZE_H
+
+#include "../model/model.h"
+
+struct symbolize_opts {
+	int raw;		/* keep mangled names */
+};
+
+/* Symbolize every distinct PC of every thread into p->sym_pcs/p->syms.
+ * pfd is the target's /proc/PID directory fd.  Never fails as a whole:
+ * a PC that cannot be resolved keeps its module and offset. */
+void symbolize_process(struct process *p, int pfd, const struct symbolize_opts *o);
+
+/* Demangle a C++ (_Z) or Rust (legacy _ZN..E, v0 _R) name.  Returns a
+ * new string: the demangled name, or a copy of the input. */
+char *demangle(const char *name);
+
+#endif

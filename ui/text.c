@@ -1,0 +1,211 @@
+/*
+ * text.c - the grouped dump for people.
+ *
+ *   process 4242 (demo-server): 12 threads in 6 groups, held 0.41 ms
+ *
+ *   4 threads: condition wait, blocked ~2m-3m
+ *     worker-1..worker-4 [4245-4248]
+ *     #0  pthread_cond_wait+0x21b   libc.so.6   pthread_cond_wait.c:618
+ *     ...
+ */
+#define _GNU_SOURCE
+#include "ui.h"
+#include "../util/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define C_BOLD "\033[1m"
+#define C_DIM "\033[2m"
+#define C_RED "\033[31m"
+#define C_GREEN "\033[32m"
+#define C_YELLOW "\033[33m"
+#define C_CYAN "\033[36m"
+#define C_OFF "\033[0m"
+
+static const char *col(const struct render_opts *o, const char *c)
+{
+	return o->color ? c : "";
+}
+
+static const char *kind_color(enum wait_kind k)
+{
+	switch (k) {
+	case WAIT_RUNNING: return C_GREEN;
+	case WAIT_MUTEX: case WAIT_RWLOCK: case WAIT_DISK: case WAIT_STOPPED:
+	case WAIT_TRACED: case WAIT_ZOMBIE: case WAIT_FAULT:
+		return C_RED;
+	default: return C_YELLOW;
+	}
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *group_names(const struct process *p, const struct group *g, size_t max)
+{
+	const char **v = xmalloc(g->nmembers * sizeof(*v));
+	size_t i, n = 0, shown = 0;
+	struct sb sb = { 0 };
+	for (i = 0; i < g->nmembers; i++)
+		v[i] = p->threads[g->members[i]].name;
+	qsort(v, g->nmembers, sizeof(*v), cmp_str);
+	for (i = 0; i < g->nmembers; i++) {
+		if (i && !strcmp(v[i], v[i - 1]))
+			continue;
+		n++;
+		if (shown < max) {
+			sb_addf(&sb, "%s%s", shown ? ", " : "", v[i]);
+			shown++;
+		}
+	}
+	if (n > shown)
+		sb_addf(&sb, " (+%zu more)", n - shown);
+	free(v);
+	return sb_detach(&sb);
+}
+
+static int cmp_tid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static const char *base(const char *path)
+{
+	const char *s = path ? strrchr(path, '/') : NULL;
+	return s ? s + 1 : path;
+}
+
+static void frame_rows(FILE *out, const struct process *p, const struct thread *t,
+		       const struct render_opts *o)
+{
+	size_t i, j, k = 0;
+	for (i = 0; i < t->npcs; i++) {
+		const struct symframe *sf = process_symframe(p, t->pcs[i]);
+		struct symrow fallback;
+		size_t nrows = sf ? sf->nrows : 0;
+		if (!nrows) {
+			memset(&fallback, 0, sizeof(fallback));
+			fallback.pc = t->pcs[i];
+			nrows = 1;
+		}
+		for (j = 0; j < nrows; j++) {
+			const struct symrow *r = sf && sf->nrows ? &sf->rows[j] : &fallback;
+			struct sb sb = { 0 };
+			if (r->function) {
+				sb_adds(&sb, r->function);
+				if (r->inlined)
+					sb_adds(&sb, " (inlined)");
+				else if (r->function_offset)
+					sb_addf(&sb, "+0x%llx", (unsigned long long)r->function_offset);
+			} else {
+				sb_addf(&sb, "?? 0x%llx", (unsigned long long)r->pc);
+			}
+			fprintf(out, "  #%-3zu %s%s%s  %s", k++, col(o, C_CYAN), sb.buf,
+				col(o, C_OFF), r->module ? base(r->module) : "?");
+			if (!r->function && r->module)
+				fprintf(out, "+0x%llx", (unsigned long long)r->module_offset);
+			if (r->file)
+				fprintf(out, "  %s%s:%d%s", col(o, C_DIM), base(r->file), r->line,
+					col(o, C_OFF));
+			if (o->addresses && !r->inlined)
+				fprintf(out, "  [pc 0x%llx %s+0x%llx]", (unsigned long long)r->pc,
+					r->module ? base(r->module) : "?",
+					(unsigned long long)r->module_offset);
+			fputc('\n', out);
+			sb_release(&sb);
+		}
+	}
+	if (t->unwind_stop)
+		fprintf(out, "  %s-- unwind stopped: %s%s\n", col(o, C_RED), t->unwind_stop,
+			col(o, C_OFF));
+	if (!t->npcs && t->no_stack)
+		fprintf(out, "  (no user stack: %s)\n", t->no_stack);
+	else if (!t->npcs && p->no_stacks)
+		fprintf(out, "  (no user stack: %s)\n", p->no_stacks);
+	if (!t->npcs && t->wchan)
+		fprintf(out, "  kernel wait channel: %s\n", t->wchan);
+	if (o->kernel && t->kstack) {
+		const char *s = t->kstack;
+		while (*s) {
+			const char *e = strchr(s, '\n');
+			size_t n = e ? (size_t)(e - s) : strlen(s);
+			fprintf(out, "  %skernel: %.*s%s\n", col(o, C_DIM), (int)n, s, col(o, C_OFF));
+			s += n + (e ? 1 : 0);
+		}
+	}
+}
+
+static void group_header(FILE *out, const struct process *p, const struct group *g,
+			 const struct render_opts *o)
+{
+	const struct wait *w = &g->wait;
+	char a[32], b[32];
+	pid_t *tids = xmalloc(g->nmembers * sizeof(*tids));
+	char *ranges, *names;
+	size_t i;
+	for (i = 0; i < g->nmembers; i++)
+		tids[i] = p->threads[g->members[i]].tid;
+	qsort(tids, g->nmembers, sizeof(*tids), cmp_tid);
+	ranges = format_tid_ranges(tids, g->nmembers);
+	names = group_names(p, g, 6);
+	fprintf(out, "%s%zu thread%s%s: %s%s%s", col(o, C_BOLD), g->nmembers,
+		g->nmembers == 1 ? "" : "s", col(o, C_OFF), col(o, kind_color(w->kind)),
+		wait_kind_label(w->kind), col(o, C_OFF));
+	if (w->detail)
+		fprintf(out, " %s", w->detail);
+	if (g->blocked_max_ms >= 0) {
+		format_duration(g->blocked_min_ms, a, sizeof(a));
+		format_duration(g->blocked_max_ms, b, sizeof(b));
+		if (!strcmp(a, b))
+			fprintf(out, ", blocked ~%s", a);
+		else
+			fprintf(out, ", blocked ~%s-%s", a, b);
+	}
+	fprintf(out, "\n  %s [%s]\n", names, ranges);
+	free(ranges);
+	free(names);
+	free(tids);
+}
+
+static void thread_header(FILE *out, const struct thread *t, const struct render_opts *o)
+{
+	char d[32];
+	fprintf(out, "%sthread %d%s (%s) state %c: %s%s%s", col(o, C_BOLD), (int)t->tid,
+		col(o, C_OFF), t->name, t->state, col(o, kind_color(t->wait.kind)),
+		wait_kind_label(t->wait.kind), col(o, C_OFF));
+	if (t->wait.detail)
+		fprintf(out, " %s", t->wait.detail);
+	if (t->wait.blocked_ms >= 0) {
+		format_duration(t->wait.blocked_ms, d, sizeof(d));
+		fprintf(out, ", blocked ~%s", d);
+	}
+	fputc('\n', out);
+}
+
+void render_text(FILE *out, const struct process *p, const struct render_opts *o)
+{
+	size_t g;
+	fprintf(out, "%sprocess %d (%s)%s: %zu thread%s in %zu group%s", col(o, C_BOLD),
+		(int)p->pid, p->comm, col(o, C_OFF), p->nthreads, p->nthreads == 1 ? "" : "s",
+		p->ngroups, p->ngroups == 1 ? "" : "s");
+	if (p->captured)
+		fprintf(out, ", held %.2f ms", p->stopped_ns / 1e6);
+	fputc('\n', out);
+	if (p->exe)
+		fprintf(out, "%s%s%s\n", col(o, C_DIM), p->exe, col(o, C_OFF));
+	if (p->no_stacks)
+		fprintf(out, "%sno user stacks: %s%s\n", col(o, C_RED), p->no_stacks, col(o, C_OFF));
+	for (g = 0; g < p->ngroups; g++) {
+		const struct group *gr = &p->groups[g];
+		fputc('\n', out);
+		if (o->threads)
+			thread_header(out, gr->first, o);
+		else
+			group_header(out, p, gr, o);
+		frame_rows(out, p, gr->first, o);
+	}
+}

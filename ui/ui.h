@@ -1,0 +1,24 @@
+/*
+ * ui.h - renderers.  Each receives a finished, read-only report and
+ * writes it to a stream; none reads /proc or the target.
+ */
+#ifndef INSPECT_UI_H
+#define INSPECT_UI_H
+
+#include <stdio.h>
+#include "../model/model.h"
+
+struct render_opts {
+	int color;		/* ANSI colours */
+	int addresses;		/* PC and module offset on every frame */
+	int kernel;		/* kernel stacks where read */
+	int threads;		/* one block per thread (no grouping) */
+};
+
+void render_text(FILE *out, const struct process *p, const struct render_opts *o);
+void render_json(FILE *out, const struct process *p, const struct render_opts *o);
+
+/* "worker-1, worker-2 (+3 more)": the distinct thread names of a group. */
+char *group_names(const struct process *p, const struct group *g, size_t max);
+
+#endif

@@ -1,0 +1,181 @@
+/*
+ * util.c - see util.h.
+ */
+#define _GNU_SOURCE
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void *check(void *p)
+{
+	if (!p) {
+		fputs("inspect: out of memory\n", stderr);
+		abort();
+	}
+	return p;
+}
+
+void *xmalloc(size_t n) { return check(malloc(n ? n : 1)); }
+void *xcalloc(size_t n, size_t size) { return check(calloc(n ? n : 1, size ? size : 1)); }
+void *xrealloc(void *p, size_t n) { return check(realloc(p, n ? n : 1)); }
+char *xstrdup(const char *s) { return check(strdup(s ? s : "")); }
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return check(s);
+}
+
+void grow(void **v, size_t *cap, size_t need, size_t elem)
+{
+	size_t n;
+	if (need < *cap)
+		return;
+	n = *cap ? *cap * 2 : 16;
+	while (n <= need)
+		n *= 2;
+	*v = xrealloc(*v, n * elem);
+	memset((char *)*v + *cap * elem, 0, (n - *cap) * elem);
+	*cap = n;
+}
+
+static void sb_vaddf(struct sb *sb, const char *fmt, va_list ap)
+{
+	va_list cp;
+	int n;
+	va_copy(cp, ap);
+	n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		return;
+	grow((void **)&sb->buf, &sb->cap, sb->len + n + 1, 1);
+	vsnprintf(sb->buf + sb->len, n + 1, fmt, ap);
+	sb->len += n;
+}
+
+void sb_addf(struct sb *sb, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	sb_vaddf(sb, fmt, ap);
+	va_end(ap);
+}
+
+void sb_adds(struct sb *sb, const char *s)
+{
+	size_t n = strlen(s);
+	grow((void **)&sb->buf, &sb->cap, sb->len + n + 1, 1);
+	memcpy(sb->buf + sb->len, s, n + 1);
+	sb->len += n;
+}
+
+char *sb_detach(struct sb *sb)
+{
+	char *s = sb->buf ? sb->buf : xstrdup("");
+	sb->buf = NULL;
+	sb->len = sb->cap = 0;
+	return s;
+}
+
+void sb_release(struct sb *sb)
+{
+	free(sb->buf);
+	sb->buf = NULL;
+	sb->len = sb->cap = 0;
+}
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+ssize_t read_file_at(int dirfd, const char *path, char *buf, size_t size)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	ssize_t n, total = 0;
+	int saved;
+	if (fd < 0)
+		return -1;
+	while ((size_t)total + 1 < size) {
+		n = read(fd, buf + total, size - 1 - total);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		total += n;
+	}
+	buf[total] = '\0';
+	close(fd);
+	return total;
+}
+
+char *slurp_at(int dirfd, const char *path, size_t max, size_t *len)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	size_t cap = 0, n = 0;
+	char *buf = NULL;
+	ssize_t r;
+	int saved;
+	if (fd < 0)
+		return NULL;
+	for (;;) {
+		grow((void **)&buf, &cap, n + 4096, 1);
+		r = read(fd, buf + n, cap - n - 1);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			saved = errno;
+			free(buf);
+			close(fd);
+			errno = saved;
+			return NULL;
+		}
+		if (r == 0 || n + r >= max)
+			break;
+		n += r;
+	}
+	if (r > 0)
+		n += r;
+	if (n > max)
+		n = max;
+	buf[n] = '\0';
+	close(fd);
+	if (len)
+		*len = n;
+	return buf;
+}
+
+pid_t parse_pid(const char *s)
+{
+	long v = 0;
+	if (!s || !*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s - '0');
+		if (v > INT_MAX)
+			return -1;
+	}
+	return v > 0 ? (pid_t)v : -1;
+}

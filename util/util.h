@@ -1,0 +1,48 @@
+/*
+ * util.h - small helpers shared by every layer: allocation that cannot
+ * fail silently, a growable string, monotonic time, whole-file reads.
+ *
+ * Allocation failure aborts: an inspector that cannot allocate a few
+ * bytes cannot report anything useful, and abort() never harms the
+ * target (the kernel detaches a dying tracer's tracees).
+ */
+#ifndef INSPECT_UTIL_H
+#define INSPECT_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Grow *v (of *cap elements of size elem) so that index `need` fits. */
+void grow(void **v, size_t *cap, size_t need, size_t elem);
+
+struct sb {
+	char *buf;
+	size_t len, cap;
+};
+void sb_addf(struct sb *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_adds(struct sb *sb, const char *s);
+char *sb_detach(struct sb *sb);	/* returns buf ("" if empty); sb is reset */
+void sb_release(struct sb *sb);
+
+uint64_t now_ns(void);		/* CLOCK_MONOTONIC */
+
+/* Read at most size-1 bytes of dirfd/path into buf, NUL-terminated.
+ * Returns the byte count, or -1 with errno set. */
+ssize_t read_file_at(int dirfd, const char *path, char *buf, size_t size);
+
+/* Read a whole file (up to max bytes) into a new buffer; *len set.
+ * Returns NULL with errno set on failure. */
+char *slurp_at(int dirfd, const char *path, size_t max, size_t *len);
+
+/* Strictly parse a decimal PID/TID ("123"); returns -1 when invalid. */
+pid_t parse_pid(const char *s);
+
+#endif
