@@ -348,9 +348,8 @@ static void unwind_thread(unw_addr_space_t as, struct thread *t, size_t max_dept
 {
 	unw_cursor_t c;
 	size_t cap = 0;
-	int act = 1, ret;
+	int ret;
 	uint64_t prev_sp = 0;
-	int prev_signal = 0;
 	if (!t->cap.ok)
 		return;
 	if ((ret = unw_init_remote(&c, as, NULL)) < 0) {
@@ -360,12 +359,19 @@ static void unwind_thread(unw_addr_space_t as, struct thread *t, size_t max_dept
 	}
 	for (;;) {
 		unw_word_t ip = 0, sp = 0;
-		int sig;
+		unw_proc_info_t pi;
+		int sig, has_info;
 		unw_get_reg(&c, UNW_REG_IP, &ip);
 		unw_get_reg(&c, UNW_REG_SP, &sp);
 		if (!ip)
 			break;
-		if (t->npcs && !prev_signal && sp <= prev_sp) {
+		/* libunwind flags the frame a signal interrupted: its PC is
+		 * exact, and so is the trampoline's above it (the kernel put
+		 * it there); the stack pointer may jump (sigaltstack) */
+		sig = unw_is_signal_frame(&c) > 0;
+		if (sig && t->npcs)
+			t->activation[t->npcs - 1] = 1;
+		if (t->npcs && !sig && sp <= prev_sp) {
 			t->unwind_stop = xstrdup(sp == prev_sp ?
 				"frame repeats itself (corrupt stack?)" :
 				"stack pointer moved inward (corrupt stack?)");
@@ -375,18 +381,25 @@ static void unwind_thread(unw_addr_space_t as, struct thread *t, size_t max_dept
 			t->unwind_stop = xasprintf("depth limit of %zu frames reached", max_depth);
 			break;
 		}
-		push(t, &cap, ip, act);
-		sig = unw_is_signal_frame(&c) > 0;
+		push(t, &cap, ip, !t->npcs || sig);
 		prev_sp = sp;
-		prev_signal = sig;
+		/* without unwind info libunwind makes up a one-byte range */
+		has_info = unw_get_proc_info(&c, &pi) == 0 &&
+			   !(pi.start_ip == ip && pi.end_ip == ip + 1);
 		ret = unw_step(&c);
-		if (ret == 0)
+		if (ret == 0) {
+			/* a walk that ends where no unwind info covers the PC
+			 * ended on a frame-pointer guess, not at a thread entry */
+			if (!has_info)
+				t->unwind_stop = xasprintf("no unwind information at 0x%llx "
+							   "and the frame-pointer chain ends there",
+							   (unsigned long long)ip);
 			break;
+		}
 		if (ret < 0) {
 			t->unwind_stop = xasprintf("%s", unw_strerror(ret));
 			break;
 		}
-		act = sig;	/* the frame a signal interrupted holds an exact PC */
 	}
 }
 

@@ -112,6 +112,7 @@ int cmd_stack(int argc, char **argv)
 	enum attach_err rc;
 
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (c) {
 		case O_JSON: json = 1; break;
@@ -147,7 +148,8 @@ int cmd_stack(int argc, char **argv)
 			return cli_finish_output(0);
 		default:
 			free(tids);
-			return usage_error("stack", "unknown option");
+			return usage_error("stack", "unknown option, or an option without "
+					   "its value: '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc) {

@@ -188,6 +188,46 @@ static enum wait_kind futex_kind(const struct process *p, const struct thread *t
 	return WAIT_FUTEX;
 }
 
+/* After any stop (a debugger's, or ours) an interrupted nanosleep or
+ * poll shows as restart_syscall; the top frames say what it restarts. */
+static const struct {
+	const char *needle;
+	enum wait_kind kind;
+} restarted[] = {
+	{ "nanosleep", WAIT_SLEEP },
+	{ "sleep", WAIT_SLEEP },
+	{ "epoll", WAIT_EPOLL },
+	{ "poll", WAIT_POLL },
+	{ "select", WAIT_POLL },
+	{ "futex", WAIT_FUTEX },
+	{ "pthread_", WAIT_FUTEX },
+	{ "sem_", WAIT_FUTEX },
+	{ "wait4", WAIT_CHILD },
+	{ "waitpid", WAIT_CHILD },
+	{ "waitid", WAIT_CHILD },
+	{ "sigsuspend", WAIT_SIGNAL },
+	{ "pause", WAIT_SIGNAL },
+};
+
+static enum wait_kind restart_kind(const struct process *p, const struct thread *t)
+{
+	size_t i, j, k;
+	for (i = 0; i < t->npcs && i < 4; i++) {
+		const struct symframe *sf = process_symframe(p, t->pcs[i]);
+		if (!sf)
+			continue;
+		for (j = 0; j < sf->nrows; j++) {
+			const char *fn = sf->rows[j].function;
+			if (!fn)
+				continue;
+			for (k = 0; k < sizeof(restarted) / sizeof(*restarted); k++)
+				if (strstr(fn, restarted[k].needle))
+					return restarted[k].kind;
+		}
+	}
+	return WAIT_SYSCALL;
+}
+
 static struct thread *find(struct process *p, pid_t tid)
 {
 	return process_find_thread(p, tid);
@@ -222,8 +262,11 @@ static void classify(struct process *p, struct thread *t)
 		return;
 	}
 	w->kind = kind_of_syscall(t->syscall_nr);
+	if (t->syscall_nr == SYS_restart_syscall)
+		w->kind = restart_kind(p, t);
 	if (w->kind == WAIT_FUTEX) {
-		w->address = t->args[0];
+		if (wait_syscall_is_futex(t->syscall_nr))
+			w->address = t->args[0];
 		w->kind = futex_kind(p, t);
 		if (w->kind == WAIT_MUTEX && t->futex_read && t->futex_words[2]) {
 			struct thread *o = find(p, (pid_t)t->futex_words[2]);
@@ -234,7 +277,7 @@ static void classify(struct process *p, struct thread *t)
 						      (int)o->tid, o->name);
 			}
 		}
-		if (!w->detail)
+		if (!w->detail && w->address)
 			w->detail = xasprintf("0x%llx", (unsigned long long)w->address);
 	} else if (w->kind == WAIT_SYSCALL) {
 		const char *n = syscall_name(t->syscall_nr);

@@ -184,9 +184,16 @@ static const char *die_name(Dwarf_Die *die, char **owned)
 
 static char *fn_name(struct sctx *c, const char *raw)
 {
+	char *s, *at;
 	if (!raw)
 		return NULL;
-	return c->o->raw ? xstrdup(raw) : demangle(raw);
+	if (c->o->raw)
+		return xstrdup(raw);
+	s = demangle(raw);
+	/* drop ELF symbol versions: pthread_cond_wait@@GLIBC_2.3.2 */
+	if ((at = strchr(s, '@')) && at != s && !strchr(at, '('))
+		*at = '\0';
+	return s;
 }
 
 /* Rows own every string; module strings are copied here. */
@@ -267,8 +274,23 @@ static void symbolize_pc(struct sctx *c, uint64_t pc, int act, struct symframe *
 	}
 	cu = dwfl_module_addrdie(sm->mod, addr, &bias);
 	if (cu) {
-		Dwarf_Die *scopes = NULL;
+		Dwarf_Die *scopes = NULL, *chain = NULL;
 		int n = dwarf_getscopes(cu, addr - bias, &scopes), i;
+		/* dwarf_getscopes leaves an inlined instance through its
+		 * abstract origin; the concrete chain of the innermost
+		 * function-like scope has every inlined caller */
+		for (i = 0; i < n; i++) {
+			int tag = dwarf_tag(&scopes[i]);
+			if (tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram) {
+				int m = dwarf_getscopes_die(&scopes[i], &chain);
+				if (m > 0) {
+					free(scopes);
+					scopes = chain;
+					n = m;
+				}
+				break;
+			}
+		}
 		char *file = lfile;
 		int line = lline;
 		for (i = 0; i < n; i++) {

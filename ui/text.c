@@ -82,9 +82,20 @@ static const char *base(const char *path)
 static void frame_rows(FILE *out, const struct process *p, const struct thread *t,
 		       const struct render_opts *o)
 {
-	size_t i, j, k = 0;
+	size_t i, j, k = 0, run;
 	for (i = 0; i < t->npcs; i++) {
 		const struct symframe *sf = process_symframe(p, t->pcs[i]);
+		/* recursion: a run of the same return address is shown once */
+		for (run = 1; i + run < t->npcs && t->pcs[i + run] == t->pcs[i]; run++)
+			;
+		if (i > 0 && t->pcs[i - 1] == t->pcs[i] && run >= 1) {
+			size_t rows = (sf && sf->nrows ? sf->nrows : 1) * run;
+			fprintf(out, "  #%zu-#%zu %s(the frame above, %zu more time%s)%s\n", k,
+				k + rows - 1, col(o, C_DIM), run, run == 1 ? "" : "s", col(o, C_OFF));
+			k += rows;
+			i += run - 1;
+			continue;
+		}
 		struct symrow fallback;
 		size_t nrows = sf ? sf->nrows : 0;
 		if (!nrows) {

@@ -1,0 +1,149 @@
+# lib.sh - the test harness, sourced by every tests/tNNNN-*.sh.
+#
+#   test_expect_success 'what a user would check' '
+#       commands; the last status decides
+#   '
+#   start_fixture states            # sets FIXTURE_PID (and FIXTURE_PORT)
+#   check_healthy $FIXTURE_PID      # no thread left stopped or traced
+#   test_done
+#
+# Output is TAP-like ("ok N - title", "not ok N - title" with the
+# command's output); the last line is "# passed N failed M", which
+# tests/run.sh adds up.  Every fixture started here is killed by PID
+# when the script exits.
+set -u
+TEST_NAME=$(basename "$0" .sh)
+: "${INSPECT_BUILD:=build/default}"
+SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+BUILD="$SRCDIR/$INSPECT_BUILD"
+INSPECT="$SRCDIR/inspect"
+FIX="$BUILD/fixtures"
+TMP=$(mktemp -d "/tmp/inspect-$TEST_NAME.XXXXXX")
+PIDS=""
+n_pass=0
+n_fail=0
+n_test=0
+
+cleanup() {
+	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	for p in $PIDS; do wait "$p" 2>/dev/null; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { printf '%s\n' "$*"; }
+
+test_expect_success() {
+	n_test=$((n_test + 1))
+	if (cd "$TMP" && eval "$2") >"$TMP/out.$n_test" 2>&1; then
+		n_pass=$((n_pass + 1))
+		say "ok $n_test - $1"
+	else
+		n_fail=$((n_fail + 1))
+		say "not ok $n_test - $1"
+		sed 's/^/#   /' "$TMP/out.$n_test" | tail -n 60
+	fi
+}
+
+test_skip() {
+	n_test=$((n_test + 1))
+	say "ok $n_test - # skip $1 ($2)"
+}
+
+test_done() {
+	say "# passed $n_pass failed $n_fail"
+	[ "$n_fail" = 0 ]
+}
+
+# start_fixture NAME [ARGS...]: start a fixture that writes "PID [PORT]"
+# to its ready file once every thread is in place.
+start_fixture() {
+	name=$1
+	shift
+	ready="$TMP/ready.$name.$$.$RANDOM"
+	"$FIX/$name" "$ready" "$@" >"$TMP/$name.log" 2>&1 &
+	PIDS="$PIDS $!"
+	FIXTURE_PID=$!
+	i=0
+	while [ ! -s "$ready" ]; do
+		i=$((i + 1))
+		if [ $i -gt 200 ]; then
+			say "# fixture $name did not get ready"
+			return 1
+		fi
+		sleep 0.05
+	done
+	FIXTURE_PORT=$(cut -d' ' -f2 "$ready")
+	return 0
+}
+
+# thread_states PID: the state letter of every thread
+thread_states() {
+	for s in /proc/$1/task/*/stat; do
+		sed 's/.*) \(.\).*/\1/' "$s" 2>/dev/null
+	done
+}
+
+# check_healthy PID [ALLOWED]: every thread's state is in R/S/D (plus
+# ALLOWED letters) and no thread is traced.
+check_healthy() {
+	allowed="RSD${2:-}"
+	for st in $(thread_states "$1"); do
+		case "$allowed" in
+		*"$st"*) ;;
+		*) say "thread of $1 in state $st"; return 1 ;;
+		esac
+	done
+	for s in /proc/$1/task/*/status; do
+		tp=$(awk '/^TracerPid:/ { print $2 }' "$s" 2>/dev/null)
+		if [ -n "$tp" ] && [ "$tp" != 0 ]; then
+			say "$s: TracerPid $tp"
+			return 1
+		fi
+	done
+	return 0
+}
+
+# expect_status N CMD...: run CMD, fail unless it exits with N
+expect_status() {
+	want=$1
+	shift
+	"$@"
+	got=$?
+	if [ "$got" != "$want" ]; then
+		say "expected exit status $want from '$*', got $got"
+		return 1
+	fi
+	return 0
+}
+
+# grep with a message on failure
+expect_grep() {
+	if ! grep -E -q -- "$1" "$2"; then
+		say "expected /$1/ in $2:"
+		sed 's/^/  | /' "$2" | head -n 80
+		return 1
+	fi
+}
+
+expect_no_grep() {
+	if grep -E -q -- "$1" "$2"; then
+		say "did not expect /$1/ in $2:"
+		grep -E -- "$1" "$2" | head -n 20
+		return 1
+	fi
+}
+
+# json_check FILE PYTHON-EXPR: evaluate an assertion over the parsed JSON
+# (bound to j); prints the expression's value when it is false.
+json_check() {
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+ok = eval(sys.argv[2])
+if not ok:
+    print("JSON check failed:", sys.argv[2])
+    sys.exit(1)
+PY
+}
