@@ -42,6 +42,14 @@ enum attach_err proc_read(int pfd, struct process *p,
 /* Read /proc/PID/task into a sorted array.  Returns count or -1. */
 ssize_t proc_list_tids(int pfd, pid_t **tids);
 
+/* Parsers, exposed for the unit tests.  proc_parse_stat fills name,
+ * state, flags, times and cpu (0, or -1 when malformed);
+ * proc_parse_syscall fills syscall_nr, args, sp, pc;
+ * proc_parse_exec_start returns se.exec_start in ms, or -1. */
+int proc_parse_stat(const char *buf, struct thread *t);
+void proc_parse_syscall(const char *buf, struct thread *t);
+double proc_parse_exec_start(const char *buf);
+
 /* Re-read /proc facts that are useful when no user stack exists. */
 void proc_read_fallback(int pfd, struct thread *t, int want_kstack);
 

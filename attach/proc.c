@@ -78,7 +78,7 @@ ssize_t proc_list_tids(int pfd, pid_t **out)
 
 /* Parse /proc/.../stat: comm may hold spaces and ')', so the fields
  * start after the last ')'. */
-static int parse_stat(const char *buf, struct thread *t)
+int proc_parse_stat(const char *buf, struct thread *t)
 {
 	const char *l = strchr(buf, '('), *r = strrchr(buf, ')');
 	unsigned long long f[52];
@@ -121,7 +121,7 @@ static int parse_stat(const char *buf, struct thread *t)
 	return 0;
 }
 
-static void parse_syscall(const char *buf, struct thread *t)
+void proc_parse_syscall(const char *buf, struct thread *t)
 {
 	char *end;
 	int i;
@@ -150,7 +150,7 @@ static void parse_syscall(const char *buf, struct thread *t)
 	t->pc = strtoull(end, &end, 16);
 }
 
-static double parse_exec_start(const char *buf)
+double proc_parse_exec_start(const char *buf)
 {
 	const char *s = strstr(buf, "se.exec_start");
 	if (!s)
@@ -189,7 +189,7 @@ static int calibrate_cpu(int cpu, double *offset)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	if (sched_getcpu() != cpu)
 		return -1;
-	es = parse_exec_start(buf);
+	es = proc_parse_exec_start(buf);
 	if (es <= 0)
 		return -1;
 	*offset = ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6 - es;
@@ -436,7 +436,7 @@ static void read_thread(int pfd, struct process *p, struct thread *t,
 	t->wait.fd = -1;
 	t->syscall_nr = SYSCALL_UNKNOWN;
 	snprintf(path, sizeof(path), "task/%d/stat", (int)t->tid);
-	if (read_file_at(pfd, path, buf, sizeof(buf)) <= 0 || parse_stat(buf, t) < 0) {
+	if (read_file_at(pfd, path, buf, sizeof(buf)) <= 0 || proc_parse_stat(buf, t) < 0) {
 		t->state = '?';
 		return;
 	}
@@ -444,11 +444,11 @@ static void read_thread(int pfd, struct process *p, struct thread *t,
 		return;
 	snprintf(path, sizeof(path), "task/%d/syscall", (int)t->tid);
 	if (read_file_at(pfd, path, buf, sizeof(buf)) > 0)
-		parse_syscall(buf, t);
+		proc_parse_syscall(buf, t);
 	if (o->want_sched && t->state != 'R') {
 		snprintf(path, sizeof(path), "task/%d/sched", (int)t->tid);
 		if (read_file_at(pfd, path, buf, sizeof(buf)) > 0)
-			t->exec_start_ms = parse_exec_start(buf);
+			t->exec_start_ms = proc_parse_exec_start(buf);
 	}
 	if (t->state == 'D') {
 		snprintf(path, sizeof(path), "task/%d/wchan", (int)t->tid);
@@ -533,7 +533,7 @@ enum attach_err proc_read(int pfd, struct process *p, const struct proc_opts *o,
 
 	memset(&leader, 0, sizeof(leader));
 	snprintf(link, sizeof(link), "stat");
-	if (read_file_at(pfd, "stat", buf, sizeof(buf)) <= 0 || parse_stat(buf, &leader) < 0) {
+	if (read_file_at(pfd, "stat", buf, sizeof(buf)) <= 0 || proc_parse_stat(buf, &leader) < 0) {
 		sb_addf(err, "no process with PID %d (it exited)", (int)p->pid);
 		return ATTACH_ENOPROC;
 	}

@@ -285,6 +285,8 @@ static void classify(struct process *p, struct thread *t)
 	} else if (w->kind == WAIT_SLEEP || w->kind == WAIT_POLL || w->kind == WAIT_CHILD ||
 		   w->kind == WAIT_SIGNAL) {
 		/* no detail */
+	} else if (w->kind == WAIT_EPOLL && w->fd >= 0) {
+		w->detail = xasprintf("fd %d", w->fd);	/* the target is "[eventpoll]" */
 	} else if (w->fd >= 0) {
 		w->detail = t->fd_target ? xasprintf("fd %d: %s", w->fd, t->fd_target)
 					 : xasprintf("fd %d", w->fd);

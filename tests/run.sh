@@ -8,6 +8,7 @@ pass=0
 fail=0
 log=$(mktemp)
 for u in "$INSPECT_BUILD"/unit/test_*; do
+	case "$u" in *.d) continue ;; esac
 	[ -x "$u" ] || continue
 	case "$u" in *"${1:-}"*) ;; *) continue ;; esac
 	echo "== $(basename "$u")"
