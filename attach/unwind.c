@@ -56,6 +56,7 @@ struct umod {
 struct uctx {
 	struct process *p;
 	struct thread *t;
+	struct user_regs_struct regs;	/* the frame a cursor starts from */
 	struct page *pages;
 	struct umod *mods;
 	size_t nmods;
@@ -272,7 +273,7 @@ static int a_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val,
 static int a_access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val,
 			int write, void *arg)
 {
-	const struct user_regs_struct *r = &cur->t->cap.regs;
+	const struct user_regs_struct *r = &cur->regs;
 	(void)as; (void)arg;
 	if (write)
 		return -UNW_EREADONLYREG;
@@ -352,6 +353,7 @@ static void unwind_thread(unw_addr_space_t as, struct thread *t, size_t max_dept
 	uint64_t prev_sp = 0;
 	if (!t->cap.ok)
 		return;
+	cur->regs = t->cap.regs;
 	if ((ret = unw_init_remote(&c, as, NULL)) < 0) {
 		push(t, &cap, t->cap.regs.rip, 1);
 		t->unwind_stop = xasprintf("cannot start unwinding: %s", unw_strerror(ret));
@@ -386,6 +388,30 @@ static void unwind_thread(unw_addr_space_t as, struct thread *t, size_t max_dept
 		/* without unwind info libunwind makes up a one-byte range */
 		has_info = unw_get_proc_info(&c, &pi) == 0 &&
 			   !(pi.start_ip == ip && pi.end_ip == ip + 1);
+		if (!has_info && !sig) {
+			/* no CFI here (JIT code, hand-written assembly, code built
+			 * without unwind tables): follow the frame pointer ourselves
+			 * and start a fresh cursor in the caller.  libunwind's own
+			 * guess loses the caller's stack pointer in this case. */
+			unw_word_t rbp = 0;
+			uint64_t saved[2];
+			unw_get_reg(&c, UNW_X86_64_RBP, &rbp);
+			if (!rbp || rbp < sp || rbp - sp > (64u << 20) ||
+			    read_mem(rbp, saved, sizeof(saved)) < 0 || !saved[1]) {
+				t->unwind_stop = xasprintf("no unwind information at 0x%llx "
+							   "and the frame-pointer chain ends there",
+							   (unsigned long long)ip);
+				break;
+			}
+			cur->regs.rip = saved[1];
+			cur->regs.rsp = rbp + 16;
+			cur->regs.rbp = saved[0];
+			if ((ret = unw_init_remote(&c, as, NULL)) < 0) {
+				t->unwind_stop = xasprintf("%s", unw_strerror(ret));
+				break;
+			}
+			continue;
+		}
 		ret = unw_step(&c);
 		if (ret == 0) {
 			/* a walk that ends where no unwind info covers the PC

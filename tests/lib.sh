@@ -31,12 +31,19 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+cd "$TMP" || exit 1
 
 say() { printf '%s\n' "$*"; }
 
+# bodies run in this shell (so a fixture started in one test is there
+# for the next), inside a function (so `return 1` fails the test)
+run_body() {
+	eval "$1"
+}
+
 test_expect_success() {
 	n_test=$((n_test + 1))
-	if (cd "$TMP" && eval "$2") >"$TMP/out.$n_test" 2>&1; then
+	if run_body "$2" >"$TMP/out.$n_test" 2>&1; then
 		n_pass=$((n_pass + 1))
 		say "ok $n_test - $1"
 	else
@@ -121,8 +128,8 @@ expect_status() {
 # grep with a message on failure
 expect_grep() {
 	if ! grep -E -q -- "$1" "$2"; then
-		say "expected /$1/ in $2:"
-		sed 's/^/  | /' "$2" | head -n 80
+		sed 's/^/  | /' "$2" | head -n 40
+		say "expected /$1/ in $2 (shown above)"
 		return 1
 	fi
 }
@@ -141,7 +148,7 @@ json_check() {
 	python3 - "$1" "$2" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
-ok = eval(sys.argv[2])
+ok = eval("(" + sys.argv[2] + "\n)")
 if not ok:
     print("JSON check failed:", sys.argv[2])
     sys.exit(1)
