@@ -80,8 +80,8 @@ $(OUT)/gen/syscallnames.h:
 # ---- tests ------------------------------------------------------------------
 FIXTURES = $(OUT)/fixtures/states $(OUT)/fixtures/states-fp $(OUT)/fixtures/states-nocfi \
 	$(OUT)/fixtures/inlined $(OUT)/fixtures/cxx $(OUT)/fixtures/zombie \
-	$(OUT)/fixtures/corrupt
-UNIT = $(OUT)/unit/test_model $(OUT)/unit/test_proc
+	$(OUT)/fixtures/corrupt $(OUT)/fixtures/dstate
+UNIT = $(OUT)/unit/test_model $(OUT)/unit/test_proc $(OUT)/unit/test_demangle
 
 $(OUT)/fixtures/states: tests/fixtures/states.c
 	@mkdir -p $(dir $@)
@@ -109,6 +109,10 @@ $(OUT)/fixtures/zombie: tests/fixtures/zombie.c
 	@mkdir -p $(dir $@)
 	$(say) CC $@
 	$(Q)$(CC) -O0 -g -o $@ $<
+$(OUT)/fixtures/dstate: tests/fixtures/dstate.c
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) -O0 -g -pthread -o $@ $<
 $(OUT)/fixtures/corrupt: tests/fixtures/corrupt.c
 	@mkdir -p $(dir $@)
 	$(say) CC $@

@@ -41,6 +41,9 @@
 #define PTRACE_EVENT_STOP 128
 #endif
 
+/* how long the others are held for a thread in uninterruptible sleep */
+#define D_GRACE_MS 20
+
 enum ts { TS_NEW, TS_SEIZED, TS_STOPPED, TS_GONE, TS_SKIP, TS_DONE };
 
 struct tctl {
@@ -59,6 +62,8 @@ struct cap {
 	size_t cap;
 	int sigstop_held;	/* an unreaped signal-delivery stop exists */
 	uint64_t t_first, t_last;
+	uint64_t deadline;	/* for every thread to stop */
+	uint64_t deadline_d;	/* for threads that were in D state */
 	int hold_ms;		/* test hook: INSPECT_TEST_HOLD_MS */
 };
 
@@ -209,13 +214,6 @@ static void seize(struct cap *c, size_t i)
 	}
 }
 
-static size_t count_pending(struct cap *c)
-{
-	size_t i, n = 0;
-	for (i = 0; i < c->p->nthreads; i++)
-		n += c->tc[i].st == TS_SEIZED;
-	return n;
-}
 
 static int is_exit(const siginfo_t *si);
 
@@ -303,27 +301,41 @@ static void poll_stops(struct cap *c)
 	}
 }
 
-/* Wait until every seized thread stopped or the deadline passed. */
+/* Seized threads that have not stopped yet; a thread that was in
+ * uninterruptible sleep (D) before we began counts only while
+ * `count_d` is set: it cannot stop before its kernel sleep ends, which
+ * may take long, so we hold the others for it only briefly. */
+static size_t count_pending(struct cap *c, int count_d)
+{
+	size_t i, n = 0;
+	for (i = 0; i < c->p->nthreads; i++)
+		n += c->tc[i].st == TS_SEIZED && (count_d || c->p->threads[i].state != 'D');
+	return n;
+}
+
+/* Wait until every seized thread stopped, or the deadlines passed. */
 static void wait_stops(struct cap *c)
 {
-	uint64_t deadline = now_ns() + c->o->timeout_ms * 1000000ull;
 	sigset_t chld;
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	for (;;) {
-		uint64_t now;
+		uint64_t now, until;
 		struct timespec ts;
 		poll_stops(c);
-		if (!count_pending(c) || c->p->exec_seen)
+		if (c->p->exec_seen)
 			return;
 		now = now_ns();
-		if (now >= deadline)
+		if (!count_pending(c, now < c->deadline_d))
 			return;
-		now = deadline - now;
-		if (now > 2000000)
-			now = 2000000;	/* re-poll: SIGCHLDs coalesce */
+		if (now >= c->deadline)
+			return;
+		until = count_pending(c, 0) ? c->deadline : c->deadline_d;
+		until = until > now ? until - now : 0;
+		if (until > 2000000)
+			until = 2000000;	/* re-poll: SIGCHLDs coalesce */
 		ts.tv_sec = 0;
-		ts.tv_nsec = now;
+		ts.tv_nsec = until;
 		sigtimedwait(&chld, NULL, &ts);
 	}
 }
@@ -405,6 +417,8 @@ static void *run(void *arg)
 	int round, pass;
 	const char *hold = getenv("INSPECT_TEST_HOLD_MS");
 	c->hold_ms = hold ? atoi(hold) : 0;
+	c->deadline = now_ns() + c->o->timeout_ms * 1000000ull;
+	c->deadline_d = now_ns() + (c->o->timeout_ms < D_GRACE_MS ? c->o->timeout_ms : D_GRACE_MS) * 1000000ull;
 
 	for (i = 0; i < p->nthreads; i++) {
 		c->tc[i].running = p->threads[i].state == 'R';
@@ -501,10 +515,16 @@ enum attach_err capture_process(int pfd, struct process *p,
 			p->not_stopped++;
 			free(t->no_stack);
 			proc_read_fallback(pfd, t, 0);
-			t->no_stack = xasprintf("did not stop within %llu ms (state %c%s%s); "
-						"released", (unsigned long long)o->timeout_ms,
-						t->state, t->wchan ? ", in " : "",
-						t->wchan ? t->wchan : "");
+			if (t->state == 'D')
+				t->no_stack = xasprintf("in uninterruptible sleep (D%s%s), it "
+							"cannot stop until that ends; the others "
+							"were released after %d ms",
+							t->wchan ? ", in " : "", t->wchan ? t->wchan : "",
+							(int)(o->timeout_ms < D_GRACE_MS ? o->timeout_ms : D_GRACE_MS));
+			else
+				t->no_stack = xasprintf("did not stop within %llu ms (state %c%s%s)",
+							(unsigned long long)o->timeout_ms, t->state,
+							t->wchan ? ", in " : "", t->wchan ? t->wchan : "");
 		}
 		if (t->cap.ok)
 			p->captured++;
