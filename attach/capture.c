@@ -362,7 +362,7 @@ static void grab(struct cap *c, size_t i)
 	l.iov_len = hi - lo;
 	r.iov_base = (void *)(uintptr_t)lo;
 	r.iov_len = hi - lo;
-	n = process_vm_readv(c->p->pid, &l, 1, &r, 1, 0);
+	n = process_vm_readv(c->p->mm_tid, &l, 1, &r, 1, 0);
 	if (n < 0)
 		n = 0;		/* registers alone still give the top frame */
 	t->cap.stack_lo = lo;
@@ -555,9 +555,16 @@ enum attach_err capture_process(int pfd, struct process *p,
 			"threads are gone (run inspect again)", (int)p->pid);
 		return ATTACH_ESTOP;
 	}
-	if (!p->nthreads) {
-		sb_addf(err, "no process with PID %d (it exited)", (int)p->pid);
-		return ATTACH_ENOPROC;
+	{
+		char st[512];
+		struct thread lt;
+		memset(&lt, 0, sizeof(lt));
+		if (!p->nthreads || read_file_at(pfd, "stat", st, sizeof(st)) <= 0 ||
+		    proc_parse_stat(st, &lt) < 0 ||
+		    ((lt.state == 'Z' || lt.state == 'X') && !p->captured)) {
+			sb_addf(err, "process %d exited during the capture", (int)p->pid);
+			return ATTACH_ENOPROC;
+		}
 	}
 	return ATTACH_OK;
 }

@@ -423,8 +423,6 @@ static int parse_maps(int pfd, struct maps *m)
 
 /* ---- threads ---------------------------------------------------------- */
 
-int wait_syscall_fd_arg(long nr);	/* model/wait.c */
-int wait_syscall_is_futex(long nr);
 
 static void read_thread(int pfd, struct process *p, struct thread *t,
 			const struct proc_opts *o, struct socktab *st)
@@ -466,7 +464,7 @@ static void read_thread(int pfd, struct process *p, struct thread *t,
 		/* the futex word and, for a glibc mutex, its owner TID (+8) */
 		struct iovec l = { t->futex_words, sizeof(t->futex_words) };
 		struct iovec r = { (void *)(uintptr_t)t->args[0], sizeof(t->futex_words) };
-		t->futex_read = process_vm_readv(p->pid, &l, 1, &r, 1, 0) ==
+		t->futex_read = process_vm_readv(p->mm_tid, &l, 1, &r, 1, 0) ==
 				(ssize_t)sizeof(t->futex_words);
 	}
 }
@@ -513,7 +511,7 @@ enum attach_err proc_read(int pfd, struct process *p, const struct proc_opts *o,
 	ssize_t n, i;
 	struct socktab st = { 0 };
 	struct thread leader;
-	int efd;
+	int efd, mfd;
 	size_t k;
 	uint64_t t0 = now_ns();
 
@@ -556,12 +554,38 @@ enum attach_err proc_read(int pfd, struct process *p, const struct proc_opts *o,
 			p->cmdline = cl;
 		}
 	}
-	n = readlinkat(pfd, "exe", link, sizeof(link) - 1);
+	/* the address space and root are read through a live thread: those
+	 * of a zombie leader (main called pthread_exit) read as empty */
+	mfd = pfd;
+	p->mm_tid = p->pid;
+	if (leader.state == 'Z') {
+		pid_t *tl = NULL;
+		ssize_t k, nt = proc_list_tids(pfd, &tl);
+		for (k = 0; k < nt; k++) {
+			char tp[64], tb[1024];
+			struct thread tt;
+			memset(&tt, 0, sizeof(tt));
+			snprintf(tp, sizeof(tp), "task/%d/stat", (int)tl[k]);
+			if (read_file_at(pfd, tp, tb, sizeof(tb)) > 0 &&
+			    proc_parse_stat(tb, &tt) == 0 && tt.state != 'Z') {
+				p->mm_tid = tl[k];
+				snprintf(tp, sizeof(tp), "task/%d", (int)tl[k]);
+				mfd = openat(pfd, tp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+				if (mfd < 0)
+					mfd = pfd;
+				break;
+			}
+		}
+		free(tl);
+	}
+	p->pid_dirfd = pfd;
+	p->mm_dirfd = mfd;
+	n = readlinkat(mfd, "exe", link, sizeof(link) - 1);
 	if (n > 0) {
 		link[n] = '\0';
 		p->exe = xstrdup(link);
 	}
-	efd = openat(pfd, "exe", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	efd = openat(mfd, "exe", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (efd >= 0) {
 		unsigned char ident[20];
 		if (read(efd, ident, sizeof(ident)) == (ssize_t)sizeof(ident) &&
@@ -578,7 +602,7 @@ enum attach_err proc_read(int pfd, struct process *p, const struct proc_opts *o,
 		return ATTACH_EUNSUPPORTED;
 	}
 
-	if (parse_maps(pfd, &p->maps) < 0) {
+	if (parse_maps(mfd, &p->maps) < 0) {
 		if (errno == ESRCH || errno == ENOENT) {
 			sb_addf(err, "no process with PID %d (it exited)", (int)p->pid);
 			return ATTACH_ENOPROC;

@@ -80,7 +80,7 @@ static const uint8_t *live_page(uint64_t pa)
 			r.iov_base = (void *)(uintptr_t)pa;
 			r.iov_len = PAGE;
 			pg->addr = pa + 1;
-			pg->ok = process_vm_readv(cur->p->pid, &l, 1, &r, 1, 0) == PAGE;
+			pg->ok = process_vm_readv(cur->p->mm_tid, &l, 1, &r, 1, 0) == PAGE;
 			return pg->ok ? pg->data : NULL;
 		}
 	}

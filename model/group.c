@@ -37,7 +37,13 @@ static int cmp_key(const struct thread *a, const struct thread *b)
 	for (i = 0; i < a->npcs; i++)
 		if (a->pcs[i] != b->pcs[i])
 			return a->pcs[i] < b->pcs[i] ? -1 : 1;
-	/* threads without a user stack: keep distinct reasons apart */
+	/* threads without a user stack (the /proc view) group by what
+	 * they wait on: the same futex, the same fd */
+	if (!a->npcs && a->syscall_nr >= 0 &&
+	    (wait_syscall_is_futex(a->syscall_nr) || wait_syscall_fd_arg(a->syscall_nr) >= 0) &&
+	    a->args[0] != b->args[0])
+		return a->args[0] < b->args[0] ? -1 : 1;
+	/* and keep distinct reasons apart */
 	if (!a->npcs && (a->no_stack || b->no_stack)) {
 		if (!a->no_stack || !b->no_stack)
 			return a->no_stack ? 1 : -1;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void process_init(struct process *p, pid_t pid)
 {
@@ -58,6 +59,8 @@ void process_free(struct process *p)
 	free(p->cmdline);
 	free(p->exe);
 	free(p->no_stacks);
+	if (p->mm_dirfd > 0 && p->mm_dirfd != p->pid_dirfd)
+		close(p->mm_dirfd);
 	memset(p, 0, sizeof(*p));
 }
 

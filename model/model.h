@@ -169,6 +169,11 @@ struct process {
 	pid_t tracer;		/* TracerPid of the leader, 0 when none */
 	int is_32bit;
 	struct maps maps;
+	pid_t mm_tid;		/* a live thread, for process_vm_readv */
+	int pid_dirfd;		/* /proc/PID (the caller's, not owned) */
+	int mm_dirfd;		/* /proc/PID, or /proc/PID/task/TID of a live
+				   thread when the leader is a zombie; its
+				   maps, exe, root and map_files are read */
 	struct thread *threads;
 	size_t nthreads;
 	struct group *groups;
@@ -210,6 +215,11 @@ int group_threads(struct process *p, int by_thread);
  * sub-kinds; works without).  Then compute each group's shared wait. */
 void classify_threads(struct process *p);
 void classify_groups(struct process *p);
+
+/* model/wait.c: which argument of system call nr is the fd it waits
+ * on (-1: none); whether nr is a futex wait. */
+int wait_syscall_fd_arg(long nr);
+int wait_syscall_is_futex(long nr);
 
 /* Compress sorted TIDs into "1-4,7" form.  Caller frees. */
 char *format_tid_ranges(const pid_t *tids, size_t n);

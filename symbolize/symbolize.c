@@ -37,7 +37,7 @@ struct smod {
 
 struct sctx {
 	struct process *p;
-	int pfd, rootfd;
+	int pfd, mfd, rootfd;
 	Dwfl *dwfl;
 	struct smod *mods;
 	size_t nmods;
@@ -81,7 +81,7 @@ static int open_module(struct sctx *c, const struct mapping *m)
 	struct open_how how;
 	snprintf(path, sizeof(path), "map_files/%llx-%llx",
 		 (unsigned long long)m->start, (unsigned long long)m->end);
-	fd = openat(c->pfd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	fd = openat(c->mfd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd >= 0) {
 		if (check_file(fd, m, 0) == 0)
 			return fd;
@@ -353,7 +353,8 @@ void symbolize_process(struct process *p, int pfd, const struct symbolize_opts *
 	c.p = p;
 	c.pfd = pfd;
 	c.o = o;
-	c.rootfd = openat(pfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	c.mfd = p->mm_dirfd > 0 ? p->mm_dirfd : pfd;
+	c.rootfd = openat(c.mfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	c.dwfl = dwfl_begin(&callbacks);
 	build_modules(&c);
 

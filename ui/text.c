@@ -133,10 +133,8 @@ static void frame_rows(FILE *out, const struct process *p, const struct thread *
 	if (t->unwind_stop)
 		fprintf(out, "  %s-- unwind stopped: %s%s\n", col(o, C_RED), t->unwind_stop,
 			col(o, C_OFF));
-	if (!t->npcs && t->no_stack)
+	if (!t->npcs && t->no_stack && (!p->no_stacks || strcmp(t->no_stack, p->no_stacks)))
 		fprintf(out, "  (no user stack: %s)\n", t->no_stack);
-	else if (!t->npcs && p->no_stacks)
-		fprintf(out, "  (no user stack: %s)\n", p->no_stacks);
 	if (!t->npcs && t->wchan)
 		fprintf(out, "  kernel wait channel: %s\n", t->wchan);
 	if (o->kernel && t->kstack) {

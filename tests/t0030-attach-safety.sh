@@ -1,0 +1,125 @@
+#!/bin/bash
+# t0030-attach-safety: the target is never harmed.  Other tracers,
+# stopped targets, D-state threads, signals to the target while it is
+# held, and the inspector interrupted or killed while it holds threads.
+. "$(dirname "$0")/lib.sh"
+
+counts() {	# ask the states fixture for its signal counts
+	kill -WINCH $FIXTURE_PID
+	sleep 0.3
+	cat "$TMP"/ready.states.*.counts
+}
+
+test_expect_success 'inspect uses PTRACE_SEIZE, never PTRACE_ATTACH or EXITKILL' '
+	start_fixture states nospin &&
+	strace -f -qq -e trace=ptrace -o trace "$INSPECT" stack --max-depth 1000 $FIXTURE_PID >/dev/null &&
+	expect_grep "PTRACE_SEIZE" trace && expect_grep "PTRACE_O_TRACEEXEC" trace &&
+	expect_no_grep "PTRACE_ATTACH|EXITKILL|PTRACE_POKE|PTRACE_SETREGS" trace
+'
+
+test_expect_success 'nothing is held after a run: no t/T state, no tracer' '
+	check_healthy $FIXTURE_PID
+'
+
+test_expect_success 'a process traced by strace: exit 2, the tracer named, the /proc view' '
+	strace -f -qq -o strace.log -p $FIXTURE_PID & spid=$!
+	sleep 0.5
+	expect_status 2 "$INSPECT" stack $FIXTURE_PID >out 2>err &&
+	expect_grep "already traced by PID $spid \(strace\)" err &&
+	expect_grep "^no user stacks: .*already traced by PID $spid" out &&
+	expect_grep "^3 threads: futex wait 0x[0-9a-f]+" out &&
+	expect_grep "^  pool-1, pool-2, pool-3 " out &&
+	kill -USR1 $FIXTURE_PID && sleep 0.3 && expect_grep "SIGUSR1" strace.log
+	rc=$?
+	kill $spid; wait $spid; sleep 0.2
+	test $rc = 0 && check_healthy $FIXTURE_PID
+'
+
+test_expect_success 'one thread traced (strace without -f): exit 2, that thread named, the rest released' '
+	tid=$(grep -l acceptor /proc/$FIXTURE_PID/task/*/comm | cut -d/ -f5)
+	strace -qq -o /dev/null -p $tid & spid=$!
+	sleep 0.5
+	expect_status 2 "$INSPECT" stack $FIXTURE_PID >out 2>err &&
+	expect_grep "thread $tid \(acceptor\) of process $FIXTURE_PID is already traced by PID $spid \(strace\)" err &&
+	for s in /proc/$FIXTURE_PID/task/*/status; do
+		case $s in */$tid/*) continue ;; esac
+		awk "/^TracerPid:/ { exit \$2 != 0 }" $s || { echo "$s is traced"; false; break; }
+	done
+	rc=$?
+	kill $spid; wait $spid; sleep 0.2
+	test $rc = 0 && check_healthy $FIXTURE_PID
+'
+
+test_expect_success 'a stopped process (SIGSTOP) is shown and stays stopped' '
+	kill -STOP $FIXTURE_PID && sleep 0.2 &&
+	"$INSPECT" stack --max-depth 1000 $FIXTURE_PID >out &&
+	expect_grep "^14 threads: stopped \(T\)|threads: stopped \(T\)" out &&
+	test "$(thread_states $FIXTURE_PID | sort -u)" = T &&
+	kill -CONT $FIXTURE_PID && sleep 0.2 && check_healthy $FIXTURE_PID
+'
+
+test_expect_success 'a thread in uninterruptible sleep does not hold the others' '
+	start_fixture dstate &&
+	tid=$(grep -l vforker /proc/$FIXTURE_PID/task/*/comm | cut -d/ -f5) &&
+	i=0; while [ "$(sed "s/.*) \(.\).*/\1/" /proc/$FIXTURE_PID/task/$tid/stat)" != D ]; do
+		i=$((i + 1)); [ $i -lt 100 ] || { echo "vforker never in D"; exit 1; }; sleep 0.05; done
+	expect_status 1 "$INSPECT" stack --json $FIXTURE_PID >j.json &&
+	json_check j.json "j[\"stopped_us\"] < 200000
+and [t for t in j[\"threads\"] if t[\"name\"] == \"vforker\"][0][\"no_stack\"].startswith(\"in uninterruptible sleep\")
+and len([t for t in j[\"threads\"] if t[\"frames\"]]) == 2" &&
+	sleep 0.1 && check_healthy $FIXTURE_PID
+'
+
+test_expect_success 'signals sent while threads are held arrive afterwards, exactly once' '
+	start_fixture states nospin || return 1
+	INSPECT_TEST_HOLD_MS=1000 "$INSPECT" stack $FIXTURE_PID >/dev/null & ipid=$!
+	sleep 0.4
+	test "$(thread_states $FIXTURE_PID | sort -u)" = t &&
+	kill -USR1 $FIXTURE_PID &&
+	for i in 1 2 3 4 5 6 7 8 9 10; do kill -s RTMIN+3 $FIXTURE_PID; done
+	wait $ipid
+	sleep 0.2
+	test "$(counts)" = "usr1 1 rt 10" && check_healthy $FIXTURE_PID
+'
+
+for sig in INT TERM HUP; do
+	test_expect_success "SIG$sig while threads are held: all released, then exit" '
+		INSPECT_TEST_HOLD_MS=3000 "$INSPECT" stack $FIXTURE_PID >/dev/null 2>err & ipid=$!
+		sleep 0.4
+		test "$(thread_states $FIXTURE_PID | sort -u)" = t &&
+		kill -'$sig' $ipid
+		wait $ipid; st=$?
+		test $st = $((128 + $(kill -l '$sig'))) &&
+		expect_grep "released every thread of process $FIXTURE_PID" err &&
+		check_healthy $FIXTURE_PID
+	'
+done
+
+test_expect_success 'SIGKILL while threads are held: the target runs on and loses no signal' '
+	before=$(counts | awk "{print \$4}")
+	INSPECT_TEST_HOLD_MS=3000 "$INSPECT" stack $FIXTURE_PID >/dev/null 2>&1 & ipid=$!
+	sleep 0.4
+	for i in 1 2 3 4 5; do kill -s RTMIN+3 $FIXTURE_PID; done
+	kill -KILL $ipid; wait $ipid
+	sleep 0.3
+	check_healthy $FIXTURE_PID &&
+	test "$(counts | awk "{print \$4}")" = $((before + 5))
+'
+
+test_expect_success 'the target killed while held: inspect ends with a clear error, no hang' '
+	start_fixture states nospin || return 1
+	INSPECT_TEST_HOLD_MS=800 timeout 20 "$INSPECT" stack $FIXTURE_PID >out 2>err & ipid=$!
+	sleep 0.3
+	kill -9 $FIXTURE_PID
+	wait $ipid; st=$?
+	test $st != 124 && test $st != 0 && cat err && test -s err
+'
+
+test_expect_success 'a zombie leader (main called pthread_exit): the others are shown' '
+	start_fixture zombie leader &&
+	"$INSPECT" stack $FIXTURE_PID >out &&
+	expect_grep "^1 thread: zombie" out && expect_grep "^1 thread: sleep" out &&
+	expect_grep "survivor" out
+'
+
+test_done
