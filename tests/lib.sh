@@ -125,6 +125,14 @@ expect_status() {
 	return 0
 }
 
+# tid_ranges: "1,2,3,5" on stdin -> "1-3,5", as inspect prints TIDs
+tid_ranges() {
+	tr , '\n' | awk 'NR == 1 { s = p = $1; next }
+		$1 == p + 1 { p = $1; next }
+		{ out = out (out ? "," : "") (s == p ? s : s "-" p); s = p = $1 }
+		END { out = out (out ? "," : "") (s == p ? s : s "-" p); print out }'
+}
+
 # grep with a message on failure
 expect_grep() {
 	if ! grep -E -q -- "$1" "$2"; then

@@ -19,12 +19,15 @@ test_expect_success 'inspect stack --help shows the synopsis and every option' '
 '
 
 test_expect_success 'the man page documents every stack option and exit status' '
-	for o in json threads tid max-depth raw addresses kernel stop-timeout color stats; do
-		grep -q -- "fB\\\\-\\\\-$o" "$SRCDIR/man/inspect.1" || { echo "man page lacks --$o"; return 1; }
+	MANWIDTH=200 man -l "$SRCDIR/man/inspect.1" 2>/dev/null >man.txt &&
+	for o in json threads tid max-depth raw addresses kernel stop-timeout color stats help; do
+		grep -q -- "--$o" man.txt || { echo "man page lacks --$o"; return 1; }
 	done &&
-	for s in 0 1 2 3 4 5 64; do
+	for s in 0 1 2 3 4 5 64 70; do
 		grep -q "^\.IP $s\$" "$SRCDIR/man/inspect.1" || { echo "man page lacks exit status $s"; return 1; }
-	done
+	done &&
+	"$INSPECT" stack --help | grep -o -- "--[a-z-]*" | sort -u >help.opts &&
+	while read -r o; do grep -q -- "$o" man.txt || { echo "help shows $o, the man page does not"; return 1; }; done <help.opts
 '
 
 test_expect_success 'a PID that is not a number is a usage error (64)' '
@@ -87,6 +90,20 @@ test_expect_success '--tid of a thread of another process is refused (3)' '
 	start_fixture states nospin &&
 	expect_status 3 "$INSPECT" stack --tid 1 $FIXTURE_PID 2>err &&
 	expect_grep "thread 1 is not a thread of process $FIXTURE_PID" err
+'
+
+test_expect_success 'another user is not permitted (4), and the message says why' '
+	start_fixture states nospin || return 1
+	chmod 755 "$TMP"
+	expect_status 4 setpriv --reuid=65534 --regid=65534 --clear-groups "$INSPECT" stack $FIXTURE_PID 2>err &&
+	expect_grep "not permitted to trace process $FIXTURE_PID \(states\): it belongs to uid 0 and you are uid 65534" err &&
+	expect_grep "CAP_SYS_PTRACE" err && check_healthy $FIXTURE_PID
+'
+
+test_expect_success 'make install honours PREFIX and DESTDIR' '
+	san=; case "$INSPECT_BUILD" in *sanitize) san=1 ;; esac
+	make -C "$SRCDIR" --no-print-directory install SANITIZE=$san DESTDIR="$TMP/root" PREFIX=/opt/x >/dev/null &&
+	test -x "$TMP/root/opt/x/bin/inspect" && test -f "$TMP/root/opt/x/share/man/man1/inspect.1"
 '
 
 test_done

@@ -70,7 +70,7 @@ test_expect_success 'text output: header, group lines, TID ranges, file:line' '
 	expect_status 1 "$INSPECT" stack $FIXTURE_PID >out &&
 	expect_grep "^process $FIXTURE_PID \(states\): 15 threads in 12 groups, held [0-9.]+ ms$" out &&
 	expect_grep "^3 threads: condition wait 0x[0-9a-f]+, blocked ~" out &&
-	expect_grep "^  pool-1, pool-2, pool-3 \[$(tids_named $FIXTURE_PID "pool-*" | awk -F, "{print \$1 \"-\" \$NF}")\]$" out &&
+	expect_grep "^  pool-1, pool-2, pool-3 \[$(tids_named $FIXTURE_PID "pool-*" | tid_ranges)\]$" out &&
 	expect_grep "  pool_worker\+0x[0-9a-f]+  states  states.c:$(line_of "pthread_cond_wait(&cv")$" out &&
 	expect_grep "^2 threads: mutex lock 0x[0-9a-f]+ held by $(tids_named $FIXTURE_PID holder) \(holder\)" out &&
 	expect_grep "^1 thread: accept fd [0-9]+: TCP listen 127.0.0.1:$FIXTURE_PORT" out &&
