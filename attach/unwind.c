@@ -442,7 +442,7 @@ void unwind_process(struct process *p, size_t max_depth)
 	cur = &u;
 	as = unw_create_addr_space(&accessors, 0);
 	if (as) {
-		unw_set_caching_policy(as, UNW_CACHE_GLOBAL);
+		unw_set_caching_policy(as, UNW_CACHE_PER_THREAD);	/* no locking */
 		for (i = 0; i < p->nthreads; i++) {
 			u.t = &p->threads[i];
 			unwind_thread(as, u.t, max_depth);
