@@ -80,7 +80,8 @@ $(OUT)/gen/syscallnames.h:
 # ---- tests ------------------------------------------------------------------
 FIXTURES = $(OUT)/fixtures/states $(OUT)/fixtures/states-fp $(OUT)/fixtures/states-nocfi \
 	$(OUT)/fixtures/inlined $(OUT)/fixtures/cxx $(OUT)/fixtures/zombie \
-	$(OUT)/fixtures/corrupt $(OUT)/fixtures/dstate $(OUT)/fixtures/pool
+	$(OUT)/fixtures/corrupt $(OUT)/fixtures/dstate $(OUT)/fixtures/pool \
+	$(OUT)/fixtures/execer
 UNIT = $(OUT)/unit/test_model $(OUT)/unit/test_proc $(OUT)/unit/test_demangle
 
 $(OUT)/fixtures/states: tests/fixtures/states.c
@@ -109,6 +110,10 @@ $(OUT)/fixtures/zombie: tests/fixtures/zombie.c
 	@mkdir -p $(dir $@)
 	$(say) CC $@
 	$(Q)$(CC) -O0 -g -o $@ $<
+$(OUT)/fixtures/execer: tests/fixtures/execer.c
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) -O0 -g -pthread -o $@ $<
 $(OUT)/fixtures/pool: tests/fixtures/pool.c
 	@mkdir -p $(dir $@)
 	$(say) CC $@

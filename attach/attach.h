@@ -53,6 +53,12 @@ double proc_parse_exec_start(const char *buf);
 /* Re-read /proc facts that are useful when no user stack exists. */
 void proc_read_fallback(int pfd, struct thread *t, int want_kstack);
 
+/* 1 when every executable file mapping read before the capture is
+ * still mapped at the same place: the unwinder read code and unwind
+ * tables from the live process, so an exec or dlclose in between makes
+ * its frames suspect. */
+int proc_maps_unchanged(int pfd, const struct process *p);
+
 /* Why may we not trace this process?  Appends a human explanation. */
 void proc_explain_eperm(int pfd, const struct process *p, struct sb *err);
 

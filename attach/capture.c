@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -61,6 +62,7 @@ struct cap {
 	struct tctl *tc;	/* parallel to p->threads */
 	size_t cap;
 	int sigstop_held;	/* an unreaped signal-delivery stop exists */
+	int seen_reaps;		/* external_reaps already accounted for */
 	uint64_t t_first, t_last;
 	uint64_t deadline;	/* for every thread to stop */
 	uint64_t deadline_d;	/* for threads that were in D state */
@@ -68,6 +70,14 @@ struct cap {
 };
 
 static volatile sig_atomic_t pending_signal;
+
+/* exits of our tracees that the main thread reaped for us (see
+ * unblock_exec below), and the ptrace thread's TID */
+static volatile int external_reaps;
+static volatile pid_t tracer_tid;
+
+static void explain_tracer(const struct process *p, pid_t tid, const char *name,
+			   long tracer, struct sb *err);
 
 static void on_signal(int sig)
 {
@@ -162,6 +172,7 @@ static void seize(struct cap *c, size_t i)
 	struct thread *t = thr(c, i);
 	char state = '?';
 	long tracer;
+	int tries;
 	if (c->rc != ATTACH_OK)
 		return;
 	if (ptrace(PTRACE_SEIZE, t->tid, 0, (void *)(long)PTRACE_O_TRACEEXEC) == 0) {
@@ -179,8 +190,25 @@ static void seize(struct cap *c, size_t i)
 		c->tc[i].st = TS_GONE;
 		return;
 	}
-	/* EPERM is ambiguous: exiting, zombie, traced, or really denied */
-	tracer = status_of(c, t->tid, "\nTracerPid:", &state);
+	/* EPERM is ambiguous: exiting (an exec zaps the other threads),
+	 * zombie, traced, or really denied.  A thread on its way out is
+	 * gone a moment later. */
+	for (tries = 0; tries < 5; tries++) {
+		struct timespec ts = { 0, 1000000 };
+		tracer = status_of(c, t->tid, "\nTracerPid:", &state);
+		if (tracer == -2 || state == 'X' || state == 'Z' || tracer > 0)
+			break;
+		if (ptrace(PTRACE_SEIZE, t->tid, 0, (void *)(long)PTRACE_O_TRACEEXEC) == 0) {
+			ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
+			c->tc[i].st = TS_SEIZED;
+			return;
+		}
+		if (errno == ESRCH) {
+			c->tc[i].st = TS_GONE;
+			return;
+		}
+		nanosleep(&ts, NULL);
+	}
 	if (tracer == -2 || state == 'X') {
 		c->tc[i].st = TS_GONE;
 		return;
@@ -193,14 +221,7 @@ static void seize(struct cap *c, size_t i)
 		return;
 	}
 	if (tracer > 0 && tracer != getpid()) {
-		char comm[64] = "?", path[64];
-		snprintf(path, sizeof(path), "/proc/%ld/comm", tracer);
-		if (read_file_at(AT_FDCWD, path, comm, sizeof(comm)) > 0)
-			comm[strcspn(comm, "\n")] = '\0';
-		sb_addf(c->err, "thread %d (%s) of process %d is already traced by "
-			"PID %ld (%s); only one tracer may attach at a time: stop "
-			"that tracer or detach it", (int)t->tid, t->name,
-			(int)c->p->pid, tracer, comm);
+		explain_tracer(c->p, t->tid, t->name, tracer, c->err);
 		c->rc = ATTACH_ETRACED;
 		return;
 	}
@@ -282,7 +303,11 @@ static void poll_stops(struct cap *c)
 		on_stop(c, k, &si, 1);
 	}
 	/* an unreaped signal-delivery stop would come first forever from a
-	 * P_ALL wait: ask each thread on its own */
+	 * P_ALL wait, and a tracee reaped by the main thread never reports:
+	 * then ask each thread on its own */
+	if (!c->sigstop_held && c->seen_reaps == external_reaps)
+		return;
+	c->seen_reaps = external_reaps;
 	for (i = 0; i < c->p->nthreads; i++) {
 		siginfo_t si;
 		if (c->tc[i].st != TS_SEIZED && c->tc[i].st != TS_STOPPED)
@@ -305,6 +330,24 @@ static void poll_stops(struct cap *c)
  * uninterruptible sleep (D) before we began counts only while
  * `count_d` is set: it cannot stop before its kernel sleep ends, which
  * may take long, so we hold the others for it only briefly. */
+/* "thread 12 (acceptor) of process 10 is already traced by PID 99
+ * (strace)"; tid 0 means the whole process. */
+static void explain_tracer(const struct process *p, pid_t tid, const char *name,
+			   long tracer, struct sb *err)
+{
+	char comm[64] = "?", path[64];
+	snprintf(path, sizeof(path), "/proc/%ld/comm", tracer);
+	if (read_file_at(AT_FDCWD, path, comm, sizeof(comm)) > 0)
+		comm[strcspn(comm, "\n")] = '\0';
+	if (tid)
+		sb_addf(err, "thread %d (%s) of process %d is already traced by PID %ld (%s)",
+			(int)tid, name, (int)p->pid, tracer, comm);
+	else
+		sb_addf(err, "process %d (%s) is already traced by PID %ld (%s)",
+			(int)p->pid, p->comm, tracer, comm);
+	sb_adds(err, "; only one tracer may attach at a time: stop that tracer or detach it");
+}
+
 static size_t count_pending(struct cap *c, int count_d)
 {
 	size_t i, n = 0;
@@ -415,6 +458,7 @@ static void *run(void *arg)
 	struct process *p = c->p;
 	size_t i;
 	int round, pass;
+	tracer_tid = (pid_t)syscall(SYS_gettid);
 	const char *hold = getenv("INSPECT_TEST_HOLD_MS");
 	c->hold_ms = hold ? atoi(hold) : 0;
 	c->deadline = now_ns() + c->o->timeout_ms * 1000000ull;
@@ -460,6 +504,41 @@ static void *run(void *arg)
 	return NULL;
 }
 
+/* An exec in the target takes its cred_guard_mutex, then waits in
+ * de_thread() until the other threads, killed by the exec, are reaped;
+ * if they are our tracees, only we can reap them.  A PTRACE_SEIZE of
+ * the exec'ing thread meanwhile sleeps on that mutex: the ptrace thread
+ * is stuck, and so is the target.  A sibling thread may reap a thread's
+ * tracees, so the main thread, seeing the ptrace thread blocked in
+ * PTRACE_SEIZE, reaps our zombie tracees; the exec completes, the seize
+ * returns, and the capture notices the exec. */
+static void unblock_exec(int pfd)
+{
+	char path[96], buf[512];
+	pid_t *tids = NULL;
+	ssize_t n, i;
+	if (!tracer_tid)
+		return;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tracer_tid);
+	if (read_file_at(AT_FDCWD, path, buf, sizeof(buf)) <= 0 ||
+	    strncmp(buf, "101 0x4206 ", 11))	/* ptrace(PTRACE_SEIZE, ...) */
+		return;
+	n = proc_list_tids(pfd, &tids);
+	for (i = 0; i < n; i++) {
+		struct thread t;
+		siginfo_t si;
+		memset(&t, 0, sizeof(t));
+		snprintf(path, sizeof(path), "task/%d/stat", (int)tids[i]);
+		if (read_file_at(pfd, path, buf, sizeof(buf)) <= 0 ||
+		    proc_parse_stat(buf, &t) < 0 || t.state != 'Z')
+			continue;
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PID, tids[i], &si, WEXITED | __WALL | WNOHANG) == 0 && si.si_pid)
+			__atomic_add_fetch(&external_reaps, 1, __ATOMIC_SEQ_CST);
+	}
+	free(tids);
+}
+
 enum attach_err capture_process(int pfd, struct process *p,
 				const struct capture_opts *o, struct sb *err)
 {
@@ -469,12 +548,19 @@ enum attach_err capture_process(int pfd, struct process *p,
 	size_t i;
 	uint64_t t0 = now_ns();
 
+	if (p->tracer && p->tracer != getpid()) {
+		/* traced as a whole: stop nothing */
+		explain_tracer(p, 0, NULL, p->tracer, err);
+		return ATTACH_ETRACED;
+	}
 	memset(&c, 0, sizeof(c));
 	c.pfd = pfd;
 	c.p = p;
 	c.o = o;
 	c.err = err;
 	c.cap = p->nthreads;
+	c.seen_reaps = external_reaps;
+	tracer_tid = 0;
 	c.tc = xcalloc(c.cap ? c.cap : 1, sizeof(*c.tc));
 
 	/* While threads are held, SIGINT/TERM/HUP (and job control) wait;
@@ -495,7 +581,20 @@ enum attach_err capture_process(int pfd, struct process *p,
 		free(c.tc);
 		return ATTACH_EINTERNAL;
 	}
-	pthread_join(th, NULL);
+	/* join, and meanwhile keep an exec in the target from deadlocking
+	 * the ptrace thread (see unblock_exec) */
+	for (;;) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 5000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		if (pthread_timedjoin_np(th, NULL, &ts) == 0)
+			break;
+		unblock_exec(pfd);
+	}
 	/* the ptrace thread has exited: the kernel detached anything it
 	 * still traced.  Reap what remains of those (exit reports). */
 	for (;;) {

@@ -651,6 +651,30 @@ enum attach_err proc_read(int pfd, struct process *p, const struct proc_opts *o,
 	return ATTACH_OK;
 }
 
+int proc_maps_unchanged(int pfd, const struct process *p)
+{
+	struct maps now = { 0 };
+	size_t i, j, k = 0;
+	int same = 1;
+	int fd = p->mm_dirfd > 0 ? p->mm_dirfd : pfd;
+	if (parse_maps(fd, &now) < 0)
+		return 0;
+	/* both lists are sorted by address */
+	for (i = 0; i < p->maps.n && same; i++) {
+		const struct mapping *m = &p->maps.v[i];
+		if (m->perms[2] != 'x' || !m->inode)
+			continue;
+		while (k < now.n && now.v[k].start < m->start)
+			k++;
+		same = k < now.n && now.v[k].start == m->start && now.v[k].end == m->end &&
+		       now.v[k].inode == m->inode;
+	}
+	for (j = 0; j < now.n; j++)
+		free(now.v[j].path);
+	free(now.v);
+	return same;
+}
+
 void proc_explain_eperm(int pfd, const struct process *p, struct sb *err)
 {
 	char buf[256];

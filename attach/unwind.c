@@ -396,11 +396,18 @@ static void unwind_thread(unw_addr_space_t as, struct thread *t, size_t max_dept
 			unw_word_t rbp = 0;
 			uint64_t saved[2];
 			unw_get_reg(&c, UNW_X86_64_RBP, &rbp);
+			if (!rbp && t->cap.stack_len)
+				break;	/* the ABI's mark of the outermost frame (_start) */
 			if (!rbp || rbp < sp || rbp - sp > (64u << 20) ||
 			    read_mem(rbp, saved, sizeof(saved)) < 0 || !saved[1]) {
-				t->unwind_stop = xasprintf("no unwind information at 0x%llx "
-							   "and the frame-pointer chain ends there",
-							   (unsigned long long)ip);
+				if (!t->cap.stack_len)
+					t->unwind_stop = xasprintf("the stack at 0x%llx could not be "
+								   "read (corrupt stack pointer?)",
+								   (unsigned long long)t->cap.regs.rsp);
+				else
+					t->unwind_stop = xasprintf("no unwind information at 0x%llx "
+								   "and the frame-pointer chain ends there",
+								   (unsigned long long)ip);
 				break;
 			}
 			cur->regs.rip = saved[1];
@@ -413,15 +420,8 @@ static void unwind_thread(unw_addr_space_t as, struct thread *t, size_t max_dept
 			continue;
 		}
 		ret = unw_step(&c);
-		if (ret == 0) {
-			/* a walk that ends where no unwind info covers the PC
-			 * ended on a frame-pointer guess, not at a thread entry */
-			if (!has_info)
-				t->unwind_stop = xasprintf("no unwind information at 0x%llx "
-							   "and the frame-pointer chain ends there",
-							   (unsigned long long)ip);
+		if (ret == 0)
 			break;
-		}
 		if (ret < 0) {
 			t->unwind_stop = xasprintf("%s", unw_strerror(ret));
 			break;

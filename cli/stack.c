@@ -96,13 +96,59 @@ static void print_stats(const struct process *p)
 		p->t_unwind / 1e6, p->t_symbolize / 1e6, p->t_render / 1e6);
 }
 
+/* /proc facts, capture, unwind.  A target that calls exec (or unmaps a
+ * library) under us is taken once more from the start; the second time
+ * its frames are marked as possibly wrong. */
+static enum attach_err snapshot(int pfd, struct process *p, const struct proc_opts *po,
+				const struct capture_opts *co, const pid_t *tids, size_t ntids,
+				size_t max_depth, struct sb *err)
+{
+	enum attach_err rc;
+	size_t i;
+	int attempt;
+	pid_t pid = p->pid;
+	for (attempt = 0;; attempt++) {
+		process_init(p, pid);
+		sb_release(err);
+		rc = proc_read(pfd, p, po, err);
+		if (rc != ATTACH_OK)
+			return rc;
+		for (i = 0; i < ntids; i++)
+			if (!process_find_thread(p, tids[i])) {
+				sb_addf(err, "thread %d is not a thread of process %d",
+					(int)tids[i], (int)p->pid);
+				return ATTACH_ENOPROC;
+			}
+		rc = capture_process(pfd, p, co, err);
+		if (rc == ATTACH_ESTOP && p->exec_seen && attempt == 0 && !capture_pending_signal()) {
+			process_free(p);
+			continue;	/* it exec'd under us: once more, on the new image */
+		}
+		if (rc != ATTACH_OK)
+			return rc;
+		unwind_process(p, max_depth);
+		if (proc_maps_unchanged(pfd, p))
+			return ATTACH_OK;
+		if (attempt == 0 && !capture_pending_signal()) {
+			process_free(p);
+			continue;
+		}
+		for (i = 0; i < p->nthreads; i++)
+			if (p->threads[i].npcs && !p->threads[i].unwind_stop)
+				p->threads[i].unwind_stop = xstrdup(
+					"the process replaced its code (exec, dlclose) while it "
+					"was unwound; these frames may be wrong");
+		return ATTACH_OK;
+	}
+}
+
 int cmd_stack(int argc, char **argv)
 {
 	struct proc_opts po = { .want_sched = 1, .want_fds = 1 };
 	struct capture_opts co = { .timeout_ms = 250, .max_stack = 512 * 1024 };
 	struct symbolize_opts so = { 0 };
 	struct render_opts ro = { 0 };
-	int json = 0, stats = 0, c, status = EXIT_OK, pfd, attempt, sig;
+	int json = 0, stats = 0, c, status = EXIT_OK, pfd, sig;
 	long max_depth = 256, v;
 	const char *color = "auto";
 	pid_t pid, *tids = NULL;
@@ -177,6 +223,7 @@ int cmd_stack(int argc, char **argv)
 	po.n_only_tids = ntids;
 	co.no_rescan = ntids > 0;
 	ro.color = !json && cli_use_color(stdout, color);
+	p.pid = pid;
 	capture_install_signal_handlers();
 
 	pfd = proc_open(pid, &err, &rc);
@@ -186,38 +233,7 @@ int cmd_stack(int argc, char **argv)
 		free(tids);
 		return status_of(rc);
 	}
-	for (attempt = 0;; attempt++) {
-		process_init(&p, pid);
-		sb_release(&err);
-		rc = proc_read(pfd, &p, &po, &err);
-		if (rc != ATTACH_OK)
-			break;
-		for (i = 0; i < ntids; i++)
-			if (!process_find_thread(&p, tids[i])) {
-				sb_addf(&err, "thread %d is not a thread of process %d",
-					(int)tids[i], (int)pid);
-				rc = ATTACH_ENOPROC;
-			}
-		if (rc != ATTACH_OK)
-			break;
-		if (p.tracer && p.tracer != getpid()) {
-			char comm[64] = "?", path[64];
-			snprintf(path, sizeof(path), "/proc/%d/comm", (int)p.tracer);
-			if (read_file_at(AT_FDCWD, path, comm, sizeof(comm)) > 0)
-				comm[strcspn(comm, "\n")] = '\0';
-			sb_addf(&err, "process %d (%s) is already traced by PID %d (%s); only "
-				"one tracer may attach at a time: stop that tracer or detach it",
-				(int)pid, p.comm, (int)p.tracer, comm);
-			rc = ATTACH_ETRACED;
-			break;
-		}
-		rc = capture_process(pfd, &p, &co, &err);
-		if (rc == ATTACH_ESTOP && p.exec_seen && attempt == 0 && !capture_pending_signal()) {
-			process_free(&p);
-			continue;	/* it exec'd under us: once more, on the new image */
-		}
-		break;
-	}
+	rc = snapshot(pfd, &p, &po, &co, tids, ntids, (size_t)max_depth, &err);
 	sig = capture_pending_signal();
 	if (sig) {
 		error("released every thread of process %d; stopping on %s",
@@ -247,7 +263,6 @@ int cmd_stack(int argc, char **argv)
 		}
 		p.captured = 0;
 	}
-	unwind_process(&p, (size_t)max_depth);
 	group_threads(&p, ro.threads);
 	symbolize_process(&p, pfd, &so);
 	classify_threads(&p);
