@@ -84,10 +84,14 @@ FIXTURES = $(OUT)/fixtures/states $(OUT)/fixtures/states-fp $(OUT)/fixtures/stat
 	$(OUT)/fixtures/execer
 UNIT = $(OUT)/unit/test_model $(OUT)/unit/test_proc $(OUT)/unit/test_demangle
 
-$(OUT)/fixtures/states: tests/fixtures/states.c
+# fixtures: -O0 unless said otherwise; states.c is built three ways
+FIX_CFLAGS = -O0 -g
+FIX_CFLAGS_inlined = -O2 -g
+FIX_CFLAGS_pool = -O2 -g
+$(OUT)/fixtures/%: tests/fixtures/%.c
 	@mkdir -p $(dir $@)
 	$(say) CC $@
-	$(Q)$(CC) -O0 -g -pthread -o $@ $<
+	$(Q)$(CC) $(or $(FIX_CFLAGS_$*),$(FIX_CFLAGS)) -pthread -o $@ $<
 $(OUT)/fixtures/states-fp: tests/fixtures/states.c
 	@mkdir -p $(dir $@)
 	$(say) CC $@
@@ -98,34 +102,10 @@ $(OUT)/fixtures/states-nocfi: tests/fixtures/states.c
 	$(say) CC $@
 	$(Q)$(CC) -O0 -g0 -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
 	  -fno-unwind-tables -pthread -o $@ $<
-$(OUT)/fixtures/inlined: tests/fixtures/inlined.c
-	@mkdir -p $(dir $@)
-	$(say) CC $@
-	$(Q)$(CC) -O2 -g -pthread -o $@ $<
 $(OUT)/fixtures/cxx: tests/fixtures/cxx.cc
 	@mkdir -p $(dir $@)
 	$(say) CXX $@
 	$(Q)$(CXX) -O0 -g -pthread -o $@ $<
-$(OUT)/fixtures/zombie: tests/fixtures/zombie.c
-	@mkdir -p $(dir $@)
-	$(say) CC $@
-	$(Q)$(CC) -O0 -g -o $@ $<
-$(OUT)/fixtures/execer: tests/fixtures/execer.c
-	@mkdir -p $(dir $@)
-	$(say) CC $@
-	$(Q)$(CC) -O0 -g -pthread -o $@ $<
-$(OUT)/fixtures/pool: tests/fixtures/pool.c
-	@mkdir -p $(dir $@)
-	$(say) CC $@
-	$(Q)$(CC) -O2 -g -pthread -o $@ $<
-$(OUT)/fixtures/dstate: tests/fixtures/dstate.c
-	@mkdir -p $(dir $@)
-	$(say) CC $@
-	$(Q)$(CC) -O0 -g -pthread -o $@ $<
-$(OUT)/fixtures/corrupt: tests/fixtures/corrupt.c
-	@mkdir -p $(dir $@)
-	$(say) CC $@
-	$(Q)$(CC) -O0 -g -pthread -o $@ $<
 
 $(OUT)/unit/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)

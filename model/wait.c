@@ -138,12 +138,37 @@ static enum wait_kind kind_of_syscall(long nr)
 	return WAIT_SYSCALL;
 }
 
-/* Function names that tell a futex wait apart, searched in the top
- * frames (demangled or raw; substrings). */
-static const struct {
+/* A function name fragment and the wait it tells. */
+struct needle {
 	const char *needle;
 	enum wait_kind kind;
-} futex_users[] = {
+};
+
+/* The first needle found in the function names of the top `depth`
+ * frames (demangled or raw, substrings), or `otherwise`. */
+static enum wait_kind match_frames(const struct process *p, const struct thread *t,
+				   size_t depth, const struct needle *v, size_t n,
+				   enum wait_kind otherwise)
+{
+	size_t i, j, k;
+	for (i = 0; i < t->npcs && i < depth; i++) {
+		const struct symframe *sf = process_symframe(p, t->pcs[i]);
+		if (!sf)
+			continue;
+		for (j = 0; j < sf->nrows; j++) {
+			const char *fn = sf->rows[j].function;
+			if (!fn)
+				continue;
+			for (k = 0; k < n; k++)
+				if (strstr(fn, v[k].needle))
+					return v[k].kind;
+		}
+	}
+	return otherwise;
+}
+
+/* Function names that tell a futex wait apart. */
+static const struct needle futex_users[] = {
 	{ "pthread_rwlock", WAIT_RWLOCK },
 	{ "RwLock", WAIT_RWLOCK },
 	{ "shared_mutex", WAIT_RWLOCK },
@@ -171,29 +196,13 @@ static const struct {
 
 static enum wait_kind futex_kind(const struct process *p, const struct thread *t)
 {
-	size_t i, j, k;
-	for (i = 0; i < t->npcs && i < 12; i++) {
-		const struct symframe *sf = process_symframe(p, t->pcs[i]);
-		if (!sf)
-			continue;
-		for (j = 0; j < sf->nrows; j++) {
-			const char *fn = sf->rows[j].function;
-			if (!fn)
-				continue;
-			for (k = 0; k < sizeof(futex_users) / sizeof(*futex_users); k++)
-				if (strstr(fn, futex_users[k].needle))
-					return futex_users[k].kind;
-		}
-	}
-	return WAIT_FUTEX;
+	return match_frames(p, t, 12, futex_users, sizeof(futex_users) / sizeof(*futex_users),
+			    WAIT_FUTEX);
 }
 
 /* After any stop (a debugger's, or ours) an interrupted nanosleep or
  * poll shows as restart_syscall; the top frames say what it restarts. */
-static const struct {
-	const char *needle;
-	enum wait_kind kind;
-} restarted[] = {
+static const struct needle restarted[] = {
 	{ "nanosleep", WAIT_SLEEP },
 	{ "sleep", WAIT_SLEEP },
 	{ "epoll", WAIT_EPOLL },
@@ -211,21 +220,8 @@ static const struct {
 
 static enum wait_kind restart_kind(const struct process *p, const struct thread *t)
 {
-	size_t i, j, k;
-	for (i = 0; i < t->npcs && i < 4; i++) {
-		const struct symframe *sf = process_symframe(p, t->pcs[i]);
-		if (!sf)
-			continue;
-		for (j = 0; j < sf->nrows; j++) {
-			const char *fn = sf->rows[j].function;
-			if (!fn)
-				continue;
-			for (k = 0; k < sizeof(restarted) / sizeof(*restarted); k++)
-				if (strstr(fn, restarted[k].needle))
-					return restarted[k].kind;
-		}
-	}
-	return WAIT_SYSCALL;
+	return match_frames(p, t, 4, restarted, sizeof(restarted) / sizeof(*restarted),
+			    WAIT_SYSCALL);
 }
 
 static struct thread *find(struct process *p, pid_t tid)
