@@ -36,7 +36,7 @@ PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = $(BASE_CFLAGS) -MMD -MP -I$(OUT)/gen $(PKG_CFLAGS) $(CFLAGS)
 LIBS = $(PKG_LIBS) -liberty -lpthread
 
-SRC = cli/inspect.c cli/stack.c cli/list.c \
+SRC = cli/inspect.c cli/stack.c cli/list.c cli/count.c cli/report.c \
 	attach/proc.c attach/proclist.c attach/capture.c attach/unwind.c \
 	symbolize/symbolize.c symbolize/demangle.c \
 	model/model.c model/group.c model/wait.c \
@@ -81,7 +81,7 @@ $(OUT)/gen/syscallnames.h:
 FIXTURES = $(OUT)/fixtures/states $(OUT)/fixtures/states-fp $(OUT)/fixtures/states-nocfi \
 	$(OUT)/fixtures/inlined $(OUT)/fixtures/cxx $(OUT)/fixtures/zombie \
 	$(OUT)/fixtures/corrupt $(OUT)/fixtures/dstate $(OUT)/fixtures/pool \
-	$(OUT)/fixtures/execer
+	$(OUT)/fixtures/execer $(OUT)/fixtures/leaky
 UNIT = $(OUT)/unit/test_model $(OUT)/unit/test_proc $(OUT)/unit/test_demangle
 
 # fixtures: -O0 unless said otherwise; states.c is built three ways

@@ -33,6 +33,7 @@ enum {
 
 int cmd_stack(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+int cmd_count(int argc, char **argv);
 
 /* Print "inspect: <msg>" on stderr. */
 void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -41,6 +42,9 @@ int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(pri
 
 /* Parse a PID argument; prints the error and returns -1 when invalid. */
 pid_t cli_parse_pid(const char *cmd, const char *arg);
+
+/* Parse a whole decimal number in [lo, hi]; 0 or -1. */
+int cli_parse_num(const char *s, long lo, long hi, long *out);
 
 /* Check that /proc is the one of our PID namespace. 0 or exit status. */
 int cli_check_proc(void);

@@ -23,6 +23,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "stack", cmd_stack, "show every thread's stack, grouped by wait and stack" },
+	{ "count", cmd_count, "count threads, by wait kind, name, group or function; leak checks" },
 	{ "list", cmd_list, "list processes (the default with no command)" },
 };
 
@@ -56,6 +57,20 @@ pid_t cli_parse_pid(const char *cmd, const char *arg)
 		return -1;
 	}
 	return pid;
+}
+
+int cli_parse_num(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*end || errno || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
 }
 
 int cli_check_proc(void)

@@ -149,3 +149,38 @@ void format_duration(int64_t ms, char *buf, size_t size)
 		snprintf(buf, size, "%lldd%lldh", (long long)(ms / 86400000),
 			 (long long)(ms % 86400000 / 3600000));
 }
+
+static int system_module(const char *m)
+{
+	static const char *const sys[] = { "libc.so", "libc-", "ld-linux", "libpthread",
+					   "libstdc++", "libgcc_s", "libm.so", "[vdso]",
+					   "linux-vdso" };
+	size_t i;
+	if (!m)
+		return 1;
+	for (i = 0; i < sizeof(sys) / sizeof(*sys); i++)
+		if (!strncmp(m, sys[i], strlen(sys[i])))
+			return 1;
+	return 0;
+}
+
+const struct symrow *thread_telling_row(const struct process *p, const struct thread *t)
+{
+	const struct symrow *first = NULL;
+	size_t i, j;
+	for (i = 0; i < t->npcs; i++) {
+		const struct symframe *sf = process_symframe(p, t->pcs[i]);
+		if (!sf)
+			continue;
+		for (j = 0; j < sf->nrows; j++) {
+			const struct symrow *r = &sf->rows[j];
+			if (!r->function)
+				continue;
+			if (!first)
+				first = r;
+			if (!system_module(r->module))
+				return r;
+		}
+	}
+	return first;
+}

@@ -216,6 +216,11 @@ int group_threads(struct process *p, int by_thread);
 void classify_threads(struct process *p);
 void classify_groups(struct process *p);
 
+/* The most telling row of a thread's stack: the first one in the
+ * program's own code rather than in libc, the dynamic loader, libstdc++
+ * or the vDSO; else the first row with a function name; NULL if none. */
+const struct symrow *thread_telling_row(const struct process *p, const struct thread *t);
+
 /* model/wait.c: which argument of system call nr is the fd it waits
  * on (-1: none); whether nr is a futex wait. */
 int wait_syscall_fd_arg(long nr);

@@ -44,15 +44,17 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-char *group_names(const struct process *p, const struct group *g, size_t max)
+char *group_names(const struct process *p, const struct group *g, size_t max,
+		  const uint8_t *mask)
 {
 	const char **v = xmalloc(g->nmembers * sizeof(*v));
-	size_t i, n = 0, shown = 0;
+	size_t i, m = 0, n = 0, shown = 0;
 	struct sb sb = { 0 };
 	for (i = 0; i < g->nmembers; i++)
-		v[i] = p->threads[g->members[i]].name;
-	qsort(v, g->nmembers, sizeof(*v), cmp_str);
-	for (i = 0; i < g->nmembers; i++) {
+		if (!mask || mask[g->members[i]])
+			v[m++] = p->threads[g->members[i]].name;
+	qsort(v, m, sizeof(*v), cmp_str);
+	for (i = 0; i < m; i++) {
 		if (i && !strcmp(v[i], v[i - 1]))
 			continue;
 		n++;
@@ -155,14 +157,15 @@ static void group_header(FILE *out, const struct process *p, const struct group 
 	char a[32], b[32];
 	pid_t *tids = xmalloc(g->nmembers * sizeof(*tids));
 	char *ranges, *names;
-	size_t i;
+	size_t i, n = 0;
 	for (i = 0; i < g->nmembers; i++)
-		tids[i] = p->threads[g->members[i]].tid;
-	qsort(tids, g->nmembers, sizeof(*tids), cmp_tid);
-	ranges = format_tid_ranges(tids, g->nmembers);
-	names = group_names(p, g, 6);
-	fprintf(out, "%s%zu thread%s%s: %s%s%s", col(o, C_BOLD), g->nmembers,
-		g->nmembers == 1 ? "" : "s", col(o, C_OFF), col(o, kind_color(w->kind)),
+		if (!o->mask || o->mask[g->members[i]])
+			tids[n++] = p->threads[g->members[i]].tid;
+	qsort(tids, n, sizeof(*tids), cmp_tid);
+	ranges = format_tid_ranges(tids, n);
+	names = group_names(p, g, 6, o->mask);
+	fprintf(out, "%s%zu thread%s%s: %s%s%s", col(o, C_BOLD), n,
+		n == 1 ? "" : "s", col(o, C_OFF), col(o, kind_color(w->kind)),
 		wait_kind_label(w->kind), col(o, C_OFF));
 	if (w->detail)
 		fprintf(out, " %s", w->detail);
@@ -210,6 +213,11 @@ void render_text(FILE *out, const struct process *p, const struct render_opts *o
 		fprintf(out, "%sno user stacks: %s%s\n", col(o, C_RED), p->no_stacks, col(o, C_OFF));
 	for (g = 0; g < p->ngroups; g++) {
 		const struct group *gr = &p->groups[g];
+		size_t i, shown = 0;
+		for (i = 0; i < gr->nmembers; i++)
+			shown += !o->mask || o->mask[gr->members[i]];
+		if (!shown)
+			continue;
 		fputc('\n', out);
 		if (o->threads)
 			thread_header(out, gr->first, o);

@@ -13,12 +13,14 @@ struct render_opts {
 	int addresses;		/* PC and module offset on every frame */
 	int kernel;		/* kernel stacks where read */
 	int threads;		/* one block per thread (no grouping) */
+	const uint8_t *mask;	/* when set, only threads i with mask[i] */
 };
 
 void render_text(FILE *out, const struct process *p, const struct render_opts *o);
 void render_json(FILE *out, const struct process *p, const struct render_opts *o);
 
 /* "worker-1, worker-2 (+3 more)": the distinct thread names of a group. */
-char *group_names(const struct process *p, const struct group *g, size_t max);
+char *group_names(const struct process *p, const struct group *g, size_t max,
+		  const uint8_t *mask);
 
 #endif

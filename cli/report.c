@@ -1,0 +1,181 @@
+/*
+ * report.c - see report.h.
+ */
+#define _GNU_SOURCE
+#include "cli.h"
+#include "report.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void report_opts_init(struct report_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->po.want_sched = 1;
+	o->po.want_fds = 1;
+	o->co.timeout_ms = 250;
+	o->co.max_stack = 512 * 1024;
+	o->max_depth = 256;
+	o->stacks = 1;
+}
+
+static int status_of(enum attach_err e)
+{
+	switch (e) {
+	case ATTACH_OK: return EXIT_OK;
+	case ATTACH_ENOPROC: return EXIT_NOPROC;
+	case ATTACH_EPERM: return EXIT_PERM;
+	case ATTACH_EUNSUPPORTED: return EXIT_UNSUPPORTED;
+	case ATTACH_ETRACED: case ATTACH_ESTOP: return EXIT_NOSTACKS;
+	default: return EXIT_INTERNAL;
+	}
+}
+
+void report_print_stats(const struct process *p)
+{
+	fprintf(stderr, "inspect: stats: threads %zu, captured %d, groups %zu, "
+		"distinct pcs %zu, scan rounds %d, signal stops %d\n",
+		p->nthreads, p->captured, p->ngroups, p->nsyms, p->scan_rounds,
+		p->signal_stops);
+	fprintf(stderr, "inspect: stats: proc %.2f ms, capture %.2f ms (held %.3f ms), "
+		"unwind %.2f ms, symbolize %.2f ms, render %.2f ms\n",
+		p->t_proc / 1e6, p->t_capture / 1e6, p->stopped_ns / 1e6,
+		p->t_unwind / 1e6, p->t_symbolize / 1e6, p->t_render / 1e6);
+}
+
+/* /proc facts, capture, unwind.  A target that calls exec (or unmaps a
+ * library) under us is taken once more from the start; the second time
+ * its frames are marked as possibly wrong. */
+static enum attach_err snapshot(int pfd, struct process *p, const struct proc_opts *po,
+				const struct capture_opts *co, const pid_t *tids, size_t ntids,
+				size_t max_depth, struct sb *err)
+{
+	enum attach_err rc;
+	size_t i;
+	int attempt;
+	pid_t pid = p->pid;
+	for (attempt = 0;; attempt++) {
+		process_init(p, pid);
+		sb_release(err);
+		rc = proc_read(pfd, p, po, err);
+		if (rc != ATTACH_OK)
+			return rc;
+		for (i = 0; i < ntids; i++)
+			if (!process_find_thread(p, tids[i])) {
+				sb_addf(err, "thread %d is not a thread of process %d",
+					(int)tids[i], (int)p->pid);
+				return ATTACH_ENOPROC;
+			}
+		rc = capture_process(pfd, p, co, err);
+		if (rc == ATTACH_ESTOP && p->exec_seen && attempt == 0 && !capture_pending_signal()) {
+			process_free(p);
+			continue;	/* it exec'd under us: once more, on the new image */
+		}
+		if (rc != ATTACH_OK)
+			return rc;
+		unwind_process(p, max_depth);
+		if (proc_maps_unchanged(pfd, p))
+			return ATTACH_OK;
+		if (attempt == 0 && !capture_pending_signal()) {
+			process_free(p);
+			continue;
+		}
+		for (i = 0; i < p->nthreads; i++)
+			if (p->threads[i].npcs && !p->threads[i].unwind_stop)
+				p->threads[i].unwind_stop = xstrdup(
+					"the process replaced its code (exec, dlclose) while it "
+					"was unwound; these frames may be wrong");
+		return ATTACH_OK;
+	}
+}
+
+int report_take(pid_t pid, const struct report_opts *o, const pid_t *tids, size_t ntids,
+		struct process *p, int *pfdp)
+{
+	struct proc_opts po = o->po;
+	struct capture_opts co = o->co;
+	struct sb err = { 0 };
+	enum attach_err rc;
+	int status, pfd, sig;
+	size_t i;
+
+	if ((status = cli_check_proc()) != 0)
+		return status;
+	if (pid == getpid()) {
+		error("inspect cannot inspect itself");
+		return EXIT_UNSUPPORTED;
+	}
+	po.only_tids = tids;
+	po.n_only_tids = ntids;
+	co.no_rescan = ntids > 0;
+	capture_install_signal_handlers();
+	pfd = proc_open(pid, &err, &rc);
+	if (pfd < 0) {
+		error("%s", err.buf);
+		sb_release(&err);
+		return status_of(rc);
+	}
+	p->pid = pid;
+	if (o->stacks) {
+		rc = snapshot(pfd, p, &po, &co, tids, ntids, o->max_depth, &err);
+	} else {
+		process_init(p, pid);
+		rc = proc_read(pfd, p, &po, &err);
+		for (i = 0; rc == ATTACH_OK && i < ntids; i++)
+			if (!process_find_thread(p, tids[i])) {
+				sb_addf(&err, "thread %d is not a thread of process %d",
+					(int)tids[i], (int)pid);
+				rc = ATTACH_ENOPROC;
+			}
+	}
+	sig = capture_pending_signal();
+	if (sig) {
+		error("released every thread of process %d; stopping on %s",
+		      (int)pid, strsignal(sig));
+		process_free(p);
+		close(pfd);
+		sb_release(&err);
+		return EXIT_SIGNAL + sig;
+	}
+	status = status_of(rc);
+	if (rc != ATTACH_OK) {
+		error("%s", err.buf);
+		if (status != EXIT_NOSTACKS || !p->nthreads) {
+			process_free(p);
+			close(pfd);
+			sb_release(&err);
+			return status;
+		}
+		/* the /proc view: wait labels, wait channels, kernel stacks */
+		p->no_stacks = xstrdup(err.buf);
+		for (i = 0; i < p->nthreads; i++) {
+			free(p->threads[i].cap.stack);
+			memset(&p->threads[i].cap, 0, sizeof(p->threads[i].cap));
+			proc_read_fallback(pfd, &p->threads[i], po.want_kstack);
+		}
+		p->captured = 0;
+	}
+	sb_release(&err);
+	group_threads(p, o->by_thread);
+	if (o->stacks)
+		symbolize_process(p, pfd, &o->so);
+	classify_threads(p);
+	classify_groups(p);
+	*pfdp = pfd;
+	return status;
+}
+
+int report_status(const struct process *p, int status)
+{
+	size_t i;
+	if (status != EXIT_OK)
+		return status;
+	for (i = 0; i < p->nthreads; i++)
+		if (p->threads[i].state != 'Z' &&
+		    (p->threads[i].no_stack || p->threads[i].unwind_stop || !p->threads[i].cap.ok))
+			return EXIT_PARTIAL;
+	return status;
+}

@@ -1,0 +1,40 @@
+/*
+ * report.h - the pipeline every command that needs stacks shares:
+ * PID -> /proc facts -> stop, copy, release -> unwind -> group ->
+ * symbolize distinct PCs -> classify.  Also the /proc-only variant that
+ * stops nothing.
+ */
+#ifndef INSPECT_REPORT_H
+#define INSPECT_REPORT_H
+
+#include "../attach/attach.h"
+#include "../symbolize/symbolize.h"
+
+struct report_opts {
+	struct proc_opts po;
+	struct capture_opts co;
+	struct symbolize_opts so;
+	size_t max_depth;
+	int by_thread;		/* one group per thread */
+	int stacks;		/* 0: /proc only, nothing is stopped */
+};
+
+void report_opts_init(struct report_opts *o);
+
+/* Open /proc/PID and fill p, per o.  On success returns EXIT_OK with
+ * *pfd open (the caller closes it and frees p).  When the threads could
+ * not be stopped but /proc could be read, returns EXIT_NOSTACKS with the
+ * /proc view in p (p->no_stacks says why) and the message printed.
+ * Other failures print the message, leave nothing to free, and return
+ * the exit status; so does a SIGINT/SIGTERM/SIGHUP taken during the
+ * capture (after every thread was released). */
+int report_take(pid_t pid, const struct report_opts *o, const pid_t *tids, size_t ntids,
+		struct process *p, int *pfd);
+
+/* EXIT_PARTIAL when a live thread lacks a full stack, else status. */
+int report_status(const struct process *p, int status);
+
+/* --stats on stderr */
+void report_print_stats(const struct process *p);
+
+#endif
