@@ -26,6 +26,7 @@ struct proc_opts {
 	int want_kstack;	/* read /proc/TID/stack */
 	int want_sched;		/* blocked time from /proc/TID/sched */
 	int want_fds;		/* resolve the fd a thread waits on */
+	int want_futex;		/* read futex words (a mutex's owner) */
 	const pid_t *only_tids;	/* when set, only these threads */
 	size_t n_only_tids;
 };

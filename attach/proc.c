@@ -460,7 +460,8 @@ static void read_thread(int pfd, struct process *p, struct thread *t,
 		t->wait.fd = (int)t->args[fdarg];
 		t->fd_target = fd_target(pfd, t->wait.fd, st);
 	}
-	if (t->syscall_nr >= 0 && wait_syscall_is_futex(t->syscall_nr) && t->args[0]) {
+	if (o->want_futex && t->syscall_nr >= 0 && wait_syscall_is_futex(t->syscall_nr) &&
+	    t->args[0]) {
 		/* the futex word and, for a glibc mutex, its owner TID (+8) */
 		struct iovec l = { t->futex_words, sizeof(t->futex_words) };
 		struct iovec r = { (void *)(uintptr_t)t->args[0], sizeof(t->futex_words) };

@@ -492,6 +492,7 @@ static int one_sample(pid_t pid, const struct count_opts *o, int line_mode, int 
 		/* /proc only: the cheapest facts that still tell the wait kind */
 		ro.po.want_sched = 0;
 		ro.po.want_fds = 0;
+		ro.po.want_futex = 0;
 	}
 	memset(&p, 0, sizeof(p));
 	status = report_take(pid, &ro, NULL, 0, &p, &pfd);

@@ -16,6 +16,7 @@ void report_opts_init(struct report_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->po.want_sched = 1;
 	o->po.want_fds = 1;
+	o->po.want_futex = 1;
 	o->co.timeout_ms = 250;
 	o->co.max_stack = 512 * 1024;
 	o->max_depth = 256;

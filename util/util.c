@@ -123,6 +123,10 @@ ssize_t read_file_at(int dirfd, const char *path, char *buf, size_t size)
 		if (n == 0)
 			break;
 		total += n;
+		/* a /proc file that fits comes whole, ending in a newline: spare
+		 * the read that would only say end-of-file */
+		if ((size_t)total + 1 < size && buf[total - 1] == '\n')
+			break;
 	}
 	buf[total] = '\0';
 	close(fd);

@@ -35,7 +35,9 @@ void sb_release(struct sb *sb);
 uint64_t now_ns(void);		/* CLOCK_MONOTONIC */
 
 /* Read at most size-1 bytes of dirfd/path into buf, NUL-terminated.
- * Returns the byte count, or -1 with errno set. */
+ * Meant for small /proc files: a read that ends in a newline with room
+ * to spare is taken as the whole file.  Returns the byte count, or -1
+ * with errno set. */
 ssize_t read_file_at(int dirfd, const char *path, char *buf, size_t size);
 
 /* Read a whole file (up to max bytes) into a new buffer; *len set.
