@@ -4,6 +4,7 @@
 #   make demo       install missing packages (as root), build, run the demo
 #   make check      all tests; ends with "N passed, N failed"
 #   make SANITIZE=1 check   the same under ASan + UBSan
+#   make bench      inspect against eu-stack and gdb (BENCH_N="100 1000")
 #   make install    PREFIX=/usr/local, DESTDIR honoured
 #   make V=1        show the commands
 #
@@ -126,6 +127,17 @@ check: deps
 	@$(MAKE) --no-print-directory build-tests
 	@INSPECT_BUILD=$(OUT) sh tests/run.sh $(T)
 
+$(OUT)/bench-target: bench/target.c
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) -O2 -g -pthread -o $@ $<
+
+# a benchmark, not a test: inspect against eu-stack and gdb (see bench/bench.py)
+bench: deps-build
+	@sh tests/deps.sh elfutils gdb python3 time
+	@$(MAKE) --no-print-directory inspect $(OUT)/bench-target
+	@python3 bench/bench.py $(OUT) ./inspect $(BENCH_N)
+
 deps-build:
 	@sh tests/deps.sh $(DEB_BUILD)
 
@@ -145,6 +157,6 @@ clean:
 	rm -rf build inspect
 
 FORCE:
-.PHONY: all check demo deps deps-build install uninstall clean build-tests FORCE
+.PHONY: all check demo bench deps deps-build install uninstall clean build-tests FORCE
 
 -include $(OBJ:.o=.d)

@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""bench.py - inspect against eu-stack and gdb, side by side.
+
+For each N (idle threads in the target, plus one busy thread that records
+its longest stall), runs each tool several times, alternating: a no-op
+(the noise floor), `inspect stack`, `eu-stack -p`, `gdb -batch -ex "thread
+apply all bt"`, and `inspect count`.  Prints, per tool and N, the median
+and spread (min-max) of wall time, of the busy thread's stall, and of peak
+memory, then the ratios inspect/eu-stack and inspect/gdb, and where
+inspect's own time goes (its --stats).
+
+Usage: bench.py BUILD-DIR INSPECT [N ...]   (default N: 100 1000 10000)
+Environment: BENCH_REPS (default 5), BENCH_GDB_MAX_N (default 1000: gdb
+takes minutes on 10,000 threads), BENCH_TIMEOUT (seconds per run, 300).
+It is a benchmark: nothing in `make check` depends on its timings.
+"""
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+build, inspect = sys.argv[1], sys.argv[2]
+sizes = [int(n) for n in sys.argv[3:]] or [100, 1000, 10000]
+reps = int(os.environ.get("BENCH_REPS", "5"))
+gdb_max = int(os.environ.get("BENCH_GDB_MAX_N", "1000"))
+timeout = int(os.environ.get("BENCH_TIMEOUT", "300"))
+target_bin = os.path.join(build, "bench-target")
+
+
+def tools(pid, n):
+    t = [("noop", ["true"]),
+         ("inspect", [inspect, "stack", "--stats", str(pid)]),
+         ("eu-stack", ["eu-stack", "-p", str(pid)])]
+    if n <= gdb_max:
+        t.append(("gdb", ["gdb", "-batch", "-nx", "-p", str(pid), "-ex", "thread apply all bt"]))
+    t.append(("count", [inspect, "count", str(pid)]))
+    return t
+
+
+def run(cmd):
+    """wall seconds, peak RSS KiB, stderr"""
+    t0 = time.monotonic()
+    p = subprocess.Popen(["/usr/bin/time", "-f", "@@%M"] + cmd, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        _, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        return None, None, ""
+    wall = time.monotonic() - t0
+    m = re.search(r"@@(\d+)", err)
+    return wall, int(m.group(1)) if m else None, err
+
+
+def stall(pid, path):
+    os.kill(pid, signal.SIGUSR1)
+    for _ in range(100):
+        time.sleep(0.01)
+        try:
+            with open(path) as f:
+                v = f.read().strip()
+            if v:
+                os.unlink(path)
+                return int(v) / 1000.0
+        except FileNotFoundError:
+            pass
+    return None
+
+
+def fmt(v, unit=""):
+    if not v:
+        return "-"
+    v = [x for x in v if x is not None]
+    if not v:
+        return "timeout"
+    med = statistics.median(v)
+    return "%.3g%s (%.3g-%.3g)" % (med, unit, min(v), max(v))
+
+
+def med(v):
+    v = [x for x in v if x is not None]
+    return statistics.median(v) if v else None
+
+
+results = {}
+stats = {}
+for n in sizes:
+    tmp = tempfile.mkdtemp(prefix="inspect-bench.")
+    ready = os.path.join(tmp, "ready")
+    proc = subprocess.Popen([target_bin, ready, str(n)])
+    for _ in range(6000):
+        if os.path.exists(ready) and open(ready).read().strip():
+            break
+        time.sleep(0.01)
+    pid = proc.pid
+    time.sleep(0.5)
+    print("N=%d: target PID %d, %d threads" % (n, pid, len(os.listdir("/proc/%d/task" % pid))),
+          file=sys.stderr)
+    for r in range(reps):
+        for name, cmd in tools(pid, n):
+            os.kill(pid, signal.SIGUSR2)
+            time.sleep(0.05)
+            wall, rss, err = run(cmd)
+            time.sleep(0.05)
+            st = stall(pid, ready + ".stall")
+            res = results.setdefault((name, n), {"wall": [], "stall": [], "rss": []})
+            res["wall"].append(wall)
+            res["stall"].append(st)
+            res["rss"].append(rss / 1024.0 if rss else None)
+            if name == "inspect":
+                for k, v in re.findall(r"(proc|capture|held|unwind|symbolize|render) ([0-9.]+) ms", err):
+                    stats.setdefault((n, k), []).append(float(v))
+    proc.kill()
+    proc.wait()
+
+print()
+print("%-9s %6s  %-24s %-24s %-22s" % ("tool", "N", "wall s (min-max)", "stall ms (min-max)",
+                                        "peak MB (min-max)"))
+for (name, n), r in sorted(results.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+    print("%-9s %6d  %-24s %-24s %-22s" % (name, n, fmt(r["wall"]), fmt(r["stall"]),
+                                           fmt(r["rss"])))
+print()
+for n in sizes:
+    i = results.get(("inspect", n))
+    line = "N=%-6d" % n
+    for other in ("eu-stack", "gdb"):
+        o = results.get((other, n))
+        if i and o and med(i["wall"]) and med(o["wall"]):
+            line += "  inspect/%s wall %.3f" % (other, med(i["wall"]) / med(o["wall"]))
+    noop = results.get(("noop", n))
+    if i and noop and med(i["stall"]) is not None and med(noop["stall"]) is not None:
+        line += "  inspect stall above noise %.3f ms" % (med(i["stall"]) - med(noop["stall"]))
+    c = results.get(("count", n))
+    if c and med(c["wall"]):
+        line += "  count %.2f ms per 1000 threads" % (med(c["wall"]) * 1e6 / n)
+    print(line)
+print()
+print("where inspect's time goes (median ms):")
+for n in sizes:
+    print("  N=%-6d " % n + "  ".join("%s %.2f" % (k, med(stats.get((n, k), [0])))
+                                     for k in ("proc", "capture", "held", "unwind", "symbolize",
+                                               "render")))
