@@ -62,7 +62,9 @@ struct cap {
 	struct tctl *tc;	/* parallel to p->threads */
 	size_t cap;
 	int sigstop_held;	/* an unreaped signal-delivery stop exists */
-	int seen_reaps;		/* external_reaps already accounted for */
+	size_t pending, pending_d;	/* seized, not stopped yet (D: in D state) */
+	ssize_t *hash;		/* TID -> index into threads, open addressing */
+	size_t hcap;
 	uint64_t t_first, t_last;
 	uint64_t deadline;	/* for every thread to stop */
 	uint64_t deadline_d;	/* for threads that were in D state */
@@ -71,9 +73,7 @@ struct cap {
 
 static volatile sig_atomic_t pending_signal;
 
-/* exits of our tracees that the main thread reaped for us (see
- * unblock_exec below), and the ptrace thread's TID */
-static volatile int external_reaps;
+/* the ptrace thread's TID, for unblock_exec below */
 static volatile pid_t tracer_tid;
 
 static void explain_tracer(const struct process *p, pid_t tid, const char *name,
@@ -107,13 +107,53 @@ static struct thread *thr(struct cap *c, size_t i)
 	return &c->p->threads[i];
 }
 
+static size_t slot(struct cap *c, pid_t tid)
+{
+	return ((size_t)tid * 2654435761u) & (c->hcap - 1);
+}
+
 static ssize_t find_tid(struct cap *c, pid_t tid)
 {
-	size_t i;
-	for (i = 0; i < c->p->nthreads; i++)
-		if (c->p->threads[i].tid == tid)
-			return i;
+	size_t h;
+	for (h = slot(c, tid); c->hash[h] >= 0; h = (h + 1) & (c->hcap - 1))
+		if (c->p->threads[c->hash[h]].tid == tid)
+			return c->hash[h];
 	return -1;
+}
+
+/* (Re)build the TID index when it is more than half full. */
+static void index_threads(struct cap *c)
+{
+	size_t i, h;
+	if (c->hcap && c->p->nthreads * 2 < c->hcap)
+		return;
+	free(c->hash);
+	for (c->hcap = 64; c->hcap < c->p->nthreads * 4; c->hcap *= 2)
+		;
+	c->hash = xmalloc(c->hcap * sizeof(*c->hash));
+	for (h = 0; h < c->hcap; h++)
+		c->hash[h] = -1;
+	for (i = 0; i < c->p->nthreads; i++) {
+		for (h = slot(c, c->p->threads[i].tid); c->hash[h] >= 0; h = (h + 1) & (c->hcap - 1))
+			;
+		c->hash[h] = i;
+	}
+}
+
+/* Every state change goes through here, so that the counts of threads
+ * still to stop are kept without scanning. */
+static void set_state(struct cap *c, size_t i, enum ts st)
+{
+	int d = c->p->threads[i].state == 'D';
+	if (c->tc[i].st == TS_SEIZED) {
+		c->pending--;
+		c->pending_d -= d;
+	}
+	if (st == TS_SEIZED) {
+		c->pending++;
+		c->pending_d += d;
+	}
+	c->tc[i].st = st;
 }
 
 static size_t add_thread(struct cap *c, pid_t tid)
@@ -143,7 +183,16 @@ static size_t add_thread(struct cap *c, pid_t tid)
 	}
 	c->tc[p->nthreads].st = TS_NEW;
 	c->tc[p->nthreads].running = 1;
-	return p->nthreads++;
+	p->nthreads++;
+	if (c->hcap && p->nthreads * 2 >= c->hcap) {
+		index_threads(c);
+	} else {
+		size_t h;
+		for (h = slot(c, tid); c->hash[h] >= 0; h = (h + 1) & (c->hcap - 1))
+			;
+		c->hash[h] = p->nthreads - 1;
+	}
+	return p->nthreads - 1;
 }
 
 static long status_of(struct cap *c, pid_t tid, const char *key, char *state)
@@ -179,15 +228,15 @@ static void seize(struct cap *c, size_t i)
 		if (!c->t_first)
 			c->t_first = now_ns();
 		if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) == 0) {
-			c->tc[i].st = TS_SEIZED;
+			set_state(c, i, TS_SEIZED);
 			return;
 		}
 		/* it died between the two calls */
-		c->tc[i].st = TS_SEIZED;
+		set_state(c, i, TS_SEIZED);
 		return;
 	}
 	if (errno == ESRCH) {
-		c->tc[i].st = TS_GONE;
+		set_state(c, i, TS_GONE);
 		return;
 	}
 	/* EPERM is ambiguous: exiting (an exec zaps the other threads),
@@ -200,21 +249,21 @@ static void seize(struct cap *c, size_t i)
 			break;
 		if (ptrace(PTRACE_SEIZE, t->tid, 0, (void *)(long)PTRACE_O_TRACEEXEC) == 0) {
 			ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
-			c->tc[i].st = TS_SEIZED;
+			set_state(c, i, TS_SEIZED);
 			return;
 		}
 		if (errno == ESRCH) {
-			c->tc[i].st = TS_GONE;
+			set_state(c, i, TS_GONE);
 			return;
 		}
 		nanosleep(&ts, NULL);
 	}
 	if (tracer == -2 || state == 'X') {
-		c->tc[i].st = TS_GONE;
+		set_state(c, i, TS_GONE);
 		return;
 	}
 	if (state == 'Z') {
-		c->tc[i].st = TS_SKIP;
+		set_state(c, i, TS_SKIP);
 		t->state = 'Z';
 		free(t->no_stack);
 		t->no_stack = xstrdup("the thread has exited (zombie)");
@@ -252,13 +301,13 @@ static void on_stop(struct cap *c, size_t i, const siginfo_t *si, int peeked)
 			memset(&tmp, 0, sizeof(tmp));
 			waitid(P_PID, tid, &tmp, WEXITED | __WALL | WNOHANG);
 		}
-		c->tc[i].st = TS_GONE;
+		set_state(c, i, TS_GONE);
 		return;
 	}
 	if (event == 0) {
 		/* a signal-delivery stop: leave it unreaped, so that the kernel
 		 * still owns the signal if we die; hand it back at detach */
-		c->tc[i].st = TS_STOPPED;
+		set_state(c, i, TS_STOPPED);
 		c->tc[i].sig = sig;
 		c->sigstop_held = 1;
 		c->p->signal_stops++;
@@ -268,7 +317,7 @@ static void on_stop(struct cap *c, size_t i, const siginfo_t *si, int peeked)
 		memset(&tmp, 0, sizeof(tmp));
 		waitid(P_PID, tid, &tmp, WSTOPPED | __WALL | WNOHANG);
 	}
-	c->tc[i].st = TS_STOPPED;
+	set_state(c, i, TS_STOPPED);
 	c->tc[i].sig = 0;
 	if (event == PTRACE_EVENT_EXEC)
 		c->p->exec_seen = 1;
@@ -287,6 +336,27 @@ static int is_exit(const siginfo_t *si)
 static void poll_stops(struct cap *c)
 {
 	size_t i;
+	/* Ask each thread still to stop on its own: a wait on P_ALL walks
+	 * every tracee in the kernel, so one per stop would cost n^2 (seconds
+	 * at 10,000 threads).  A thread that the main thread reaped for us
+	 * (unblock_exec) answers ECHILD. */
+	for (i = 0; i < c->p->nthreads && c->pending; i++) {
+		siginfo_t si;
+		if (c->tc[i].st != TS_SEIZED)
+			continue;
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PID, thr(c, i)->tid, &si,
+			   WSTOPPED | WEXITED | __WALL | WNOHANG | WNOWAIT) < 0) {
+			if (errno == ECHILD)
+				set_state(c, i, TS_GONE);
+			continue;
+		}
+		if (si.si_pid)
+			on_stop(c, i, &si, 1);
+	}
+	/* Then the exits of threads already stopped: an exec in the target
+	 * kills them and waits until we reap them.  (Once a signal-delivery
+	 * stop is held unreaped, a P_ALL wait would return it forever.) */
 	while (!c->sigstop_held) {
 		siginfo_t si;
 		ssize_t k;
@@ -300,29 +370,9 @@ static void poll_stops(struct cap *c)
 			waitid(P_PID, si.si_pid, &si, WEXITED | WSTOPPED | __WALL | WNOHANG);
 			continue;
 		}
+		if (!is_exit(&si) && c->tc[k].st != TS_SEIZED)
+			return;		/* nothing new */
 		on_stop(c, k, &si, 1);
-	}
-	/* an unreaped signal-delivery stop would come first forever from a
-	 * P_ALL wait, and a tracee reaped by the main thread never reports:
-	 * then ask each thread on its own */
-	if (!c->sigstop_held && c->seen_reaps == external_reaps)
-		return;
-	c->seen_reaps = external_reaps;
-	for (i = 0; i < c->p->nthreads; i++) {
-		siginfo_t si;
-		if (c->tc[i].st != TS_SEIZED && c->tc[i].st != TS_STOPPED)
-			continue;
-		memset(&si, 0, sizeof(si));
-		if (waitid(P_PID, thr(c, i)->tid, &si,
-			   WSTOPPED | WEXITED | __WALL | WNOHANG | WNOWAIT) < 0) {
-			if (errno == ECHILD && c->tc[i].st == TS_SEIZED)
-				c->tc[i].st = TS_GONE;
-			continue;
-		}
-		if (!si.si_pid)
-			continue;
-		if (is_exit(&si) || c->tc[i].st == TS_SEIZED)
-			on_stop(c, i, &si, 1);
 	}
 }
 
@@ -350,10 +400,7 @@ static void explain_tracer(const struct process *p, pid_t tid, const char *name,
 
 static size_t count_pending(struct cap *c, int count_d)
 {
-	size_t i, n = 0;
-	for (i = 0; i < c->p->nthreads; i++)
-		n += c->tc[i].st == TS_SEIZED && (count_d || c->p->threads[i].state != 'D');
-	return n;
+	return count_d ? c->pending : c->pending - c->pending_d;
 }
 
 /* Wait until every seized thread stopped, or the deadlines passed. */
@@ -421,7 +468,7 @@ static void release(struct cap *c, size_t i)
 	if (ptrace(PTRACE_DETACH, tid, 0, (void *)(long)c->tc[i].sig) < 0 && errno != ESRCH) {
 		/* nothing else can be done: our thread's exit detaches it */
 	}
-	c->tc[i].st = TS_DONE;
+	set_state(c, i, TS_DONE);
 	c->t_last = now_ns();
 }
 
@@ -467,7 +514,7 @@ static void *run(void *arg)
 	for (i = 0; i < p->nthreads; i++) {
 		c->tc[i].running = p->threads[i].state == 'R';
 		if (p->threads[i].state == 'Z' || p->threads[i].state == 'X') {
-			c->tc[i].st = TS_SKIP;
+			set_state(c, i, TS_SKIP);
 			p->threads[i].no_stack = xstrdup("the thread has exited (zombie)");
 		}
 	}
@@ -533,8 +580,7 @@ static void unblock_exec(int pfd)
 		    proc_parse_stat(buf, &t) < 0 || t.state != 'Z')
 			continue;
 		memset(&si, 0, sizeof(si));
-		if (waitid(P_PID, tids[i], &si, WEXITED | __WALL | WNOHANG) == 0 && si.si_pid)
-			__atomic_add_fetch(&external_reaps, 1, __ATOMIC_SEQ_CST);
+		waitid(P_PID, tids[i], &si, WEXITED | __WALL | WNOHANG);
 	}
 	free(tids);
 }
@@ -559,7 +605,7 @@ enum attach_err capture_process(int pfd, struct process *p,
 	c.o = o;
 	c.err = err;
 	c.cap = p->nthreads;
-	c.seen_reaps = external_reaps;
+	index_threads(&c);
 	tracer_tid = 0;
 	c.tc = xcalloc(c.cap ? c.cap : 1, sizeof(*c.tc));
 
@@ -646,6 +692,7 @@ enum attach_err capture_process(int pfd, struct process *p,
 		p->nthreads = w;
 	}
 	free(c.tc);
+	free(c.hash);
 	p->t_capture = now_ns() - t0;
 	if (c.rc != ATTACH_OK)
 		return c.rc;
