@@ -488,6 +488,29 @@ static void capture_and_release(struct cap *c, int running_pass)
 			release(c, i);
 }
 
+/* num_threads from /proc/PID/stat, or a large number when unreadable */
+static size_t thread_count(struct cap *c)
+{
+	char buf[1024];
+	struct thread t;
+	const char *r;
+	long n = -1;
+	memset(&t, 0, sizeof(t));
+	if (read_file_at(c->pfd, "stat", buf, sizeof(buf)) > 0 && (r = strrchr(buf, ')')))
+		sscanf(r + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+		       "%*d %*d %ld", &n);
+	return n < 0 ? (size_t)-1 : (size_t)n;
+}
+
+/* threads we know of that may still be alive */
+static size_t held_count(struct cap *c)
+{
+	size_t i, n = 0;
+	for (i = 0; i < c->p->nthreads; i++)
+		n += c->tc[i].st != TS_GONE && c->tc[i].st != TS_SKIP;
+	return n;
+}
+
 static void hold_for_tests(struct cap *c)
 {
 	struct timespec ts;
@@ -530,9 +553,15 @@ static void *run(void *arg)
 	for (round = 0; !c->o->no_rescan && round < 1000 && c->rc == ATTACH_OK &&
 	     !p->exec_seen; round++) {
 		pid_t *tids = NULL;
-		ssize_t n = proc_list_tids(c->pfd, &tids), k;
+		ssize_t n, k;
 		int added = 0;
 		p->scan_rounds = round + 1;
+		/* the thread count in /proc/PID/stat is one small read; only
+		 * when it says there are more threads than we hold is the task
+		 * directory listed (a running thread is held meanwhile) */
+		if (thread_count(c) <= held_count(c))
+			break;
+		n = proc_list_tids(c->pfd, &tids);
 		for (k = 0; k < n; k++) {
 			if (find_tid(c, tids[k]) >= 0)
 				continue;
