@@ -82,7 +82,8 @@ $(OUT)/gen/syscallnames.h:
 FIXTURES = $(OUT)/fixtures/states $(OUT)/fixtures/states-fp $(OUT)/fixtures/states-nocfi \
 	$(OUT)/fixtures/inlined $(OUT)/fixtures/cxx $(OUT)/fixtures/zombie \
 	$(OUT)/fixtures/corrupt $(OUT)/fixtures/dstate $(OUT)/fixtures/pool \
-	$(OUT)/fixtures/execer $(OUT)/fixtures/leaky
+	$(OUT)/fixtures/execer $(OUT)/fixtures/leaky $(OUT)/fixtures/churn \
+	$(OUT)/fixtures/states-static
 UNIT = $(OUT)/unit/test_model $(OUT)/unit/test_proc $(OUT)/unit/test_demangle
 
 # fixtures: -O0 unless said otherwise; states.c is built three ways
@@ -103,6 +104,10 @@ $(OUT)/fixtures/states-nocfi: tests/fixtures/states.c
 	$(say) CC $@
 	$(Q)$(CC) -O0 -g0 -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
 	  -fno-unwind-tables -pthread -o $@ $<
+$(OUT)/fixtures/states-static: tests/fixtures/states.c
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) -O0 -g -static -pthread -o $@ $<
 $(OUT)/fixtures/cxx: tests/fixtures/cxx.cc
 	@mkdir -p $(dir $@)
 	$(say) CXX $@

@@ -84,6 +84,8 @@ void unwind_process(struct process *p, size_t max_depth);
  * records the first one here after every thread is released. */
 int capture_pending_signal(void);
 void capture_install_signal_handlers(void);
+/* After the capture: SIGINT/SIGTERM/SIGHUP end the inspector at once. */
+void capture_restore_signal_handlers(void);
 
 /* One row of the process list (`inspect` with no command). */
 struct proc_summary {

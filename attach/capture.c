@@ -97,6 +97,13 @@ void capture_install_signal_handlers(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+void capture_restore_signal_handlers(void)
+{
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+}
+
 int capture_pending_signal(void)
 {
 	return pending_signal;

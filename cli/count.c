@@ -548,6 +548,7 @@ int cmd_count(int argc, char **argv)
 	pid_t pid;
 	size_t i;
 
+	capture_install_signal_handlers();	/* as early as we can */
 	memset(&o, 0, sizeof(o));
 	o.kind = -1;
 	o.max = o.expect = -1;

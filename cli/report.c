@@ -132,6 +132,8 @@ int report_take(pid_t pid, const struct report_opts *o, const pid_t *tids, size_
 				rc = ATTACH_ENOPROC;
 			}
 	}
+	/* nothing is held any more: a signal from now on ends us at once */
+	capture_restore_signal_handlers();
 	sig = capture_pending_signal();
 	if (sig) {
 		error("released every thread of process %d; stopping on %s",

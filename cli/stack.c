@@ -72,6 +72,7 @@ int cmd_stack(int argc, char **argv)
 	struct process p;
 
 	report_opts_init(&o);
+	capture_install_signal_handlers();	/* as early as we can */
 
 	optind = 1;
 	opterr = 0;

@@ -1,0 +1,88 @@
+#!/bin/bash
+# t0200-reliability: the target survives many runs, and the inspector's
+# own death, at random moments.  (Issue 5's fault suite, first part.)
+. "$(dirname "$0")/lib.sh"
+
+churn_count() {
+	kill -WINCH $FIXTURE_PID; sleep 0.2
+	cat "$TMP"/ready.churn.*.count
+}
+
+test_expect_success 'thread churn: 200 runs, none hangs, nothing left held, the churn goes on' '
+	start_fixture churn || return 1
+	ok=0; partial=0
+	for i in $(seq 1 200); do
+		timeout -s KILL 20 "$INSPECT" stack $FIXTURE_PID >out 2>err; st=$?
+		case $st in
+		0) ok=$((ok + 1)) ;;
+		1) partial=$((partial + 1)) ;;
+		*) echo "run $i: status $st"; cat err; return 1 ;;
+		esac
+		expect_grep "^process $FIXTURE_PID \(churn\): " out || return 1
+		expect_grep "steady" out || return 1
+	done
+	echo "200 runs: $ok complete, $partial partial (a thread caught inside clone3)"
+	test $ok -ge 180 &&
+	check_healthy $FIXTURE_PID &&
+	a=$(churn_count) && sleep 1 && b=$(churn_count) &&
+	echo "churn: $a -> $b in 1 s" && test $((b - a)) -gt 200
+'
+
+test_expect_success 'SIGKILL at random moments, 100 trials: the target runs on and loses no signal' '
+	start_fixture states nospin || return 1
+	before=$(kill -WINCH $FIXTURE_PID; sleep 0.3; cat "$TMP"/ready.states.*.counts | awk "{print \$4}")
+	sent=0
+	for i in $(seq 1 100); do
+		"$INSPECT" stack $FIXTURE_PID >/dev/null 2>&1 & ipid=$!
+		sleep 0.0$((RANDOM % 30))
+		kill -s RTMIN+3 $FIXTURE_PID; sent=$((sent + 1))
+		kill -KILL $ipid 2>/dev/null; wait $ipid 2>/dev/null
+		for s in $(thread_states $FIXTURE_PID); do
+			case $s in t|T) sleep 0.05 ;; esac
+		done
+		check_healthy $FIXTURE_PID || { echo "trial $i: left held"; return 1; }
+	done
+	sleep 0.3
+	got=$(kill -WINCH $FIXTURE_PID; sleep 0.3; cat "$TMP"/ready.states.*.counts | awk "{print \$4}")
+	echo "sent $sent real-time signals, received $((got - before))"
+	test $((got - before)) = $sent
+'
+
+for sig in INT TERM HUP; do
+	test_expect_success "SIG$sig at random moments, 30 trials: released, said so, exit 128+N" '
+		for i in $(seq 1 30); do
+			"$INSPECT" stack $FIXTURE_PID >/dev/null 2>err & ipid=$!
+			sleep 0.0$((RANDOM % 25))
+			kill -'$sig' $ipid 2>/dev/null; wait $ipid; st=$?
+			case $st in
+			0|1) ;;
+			$((128 + $(kill -l '$sig'))) )
+				# said so, or died before it held anything
+				test ! -s err || expect_grep "released every thread" err || return 1 ;;
+			*) echo "trial $i: status $st"; cat err; return 1 ;;
+			esac
+			check_healthy $FIXTURE_PID || return 1
+		done
+	'
+done
+
+test_expect_success 'a binary deleted after start still resolves its functions' '
+	cp "$FIX/states" "$TMP/doomed" || return 1
+	"$TMP/doomed" "$TMP/ready.doomed" nospin >/dev/null 2>&1 & dpid=$!
+	PIDS="$PIDS $dpid"
+	for i in $(seq 1 100); do [ -s "$TMP/ready.doomed" ] && break; sleep 0.05; done
+	rm -f "$TMP/doomed" &&
+	grep -q "doomed (deleted)" /proc/$dpid/maps &&
+	"$INSPECT" stack $dpid >out; test $? -le 1 &&
+	expect_grep "pool_worker\+0x[0-9a-f]+  doomed  states.c:" out
+'
+
+test_expect_success 'a statically linked binary: its frames, or a clear reason where unwinding stops' '
+	start_fixture states-static nospin || return 1
+	"$INSPECT" stack $FIXTURE_PID >out; st=$?
+	test $st -le 1 && expect_grep "^process $FIXTURE_PID \(states-static\): 14 threads" out &&
+	if [ $st = 1 ]; then expect_grep "unwind stopped: no unwind information" out; fi &&
+	check_healthy $FIXTURE_PID
+'
+
+test_done
