@@ -35,13 +35,15 @@ OUT = build/$(MODE)
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = $(BASE_CFLAGS) -MMD -MP -I$(OUT)/gen $(PKG_CFLAGS) $(CFLAGS)
-LIBS = $(PKG_LIBS) -liberty -lpthread
+CURSES_CFLAGS = $(shell $(PKG_CONFIG) --cflags ncursesw 2>/dev/null)
+CURSES_LIBS = $(shell $(PKG_CONFIG) --libs ncursesw 2>/dev/null)
+LIBS = $(PKG_LIBS) $(CURSES_LIBS) -liberty -lpthread
 
-SRC = cli/inspect.c cli/stack.c cli/list.c cli/count.c cli/report.c \
+SRC = cli/inspect.c cli/stack.c cli/list.c cli/count.c cli/report.c cli/top.c \
 	attach/proc.c attach/proclist.c attach/capture.c attach/unwind.c \
 	symbolize/symbolize.c symbolize/demangle.c \
-	model/model.c model/group.c model/wait.c \
-	ui/text.c ui/json.c \
+	model/model.c model/group.c model/wait.c model/top.c \
+	ui/text.c ui/json.c ui/toplayout.c ui/topcurses.c \
 	util/util.c
 OBJ = $(SRC:%.c=$(OUT)/%.o)
 LIB_OBJ = $(filter-out $(OUT)/cli/%,$(OBJ))
@@ -63,6 +65,9 @@ inspect: $(OUT)/inspect FORCE
 $(OUT)/inspect: $(OBJ)
 	$(say) LINK $@
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(SAN_LDFLAGS) -o $@ $(OBJ) $(LIBS)
+
+# ncursesw's flags define _XOPEN_SOURCE: only the curses layer gets them
+$(OUT)/ui/topcurses.o: ALL_CFLAGS += $(CURSES_CFLAGS)
 
 $(OUT)/%.o: %.c $(OUT)/gen/syscallnames.h
 	@mkdir -p $(dir $@)

@@ -537,6 +537,13 @@ enum attach_err proc_read(int pfd, struct process *p, const struct proc_opts *o,
 		return ATTACH_ENOPROC;
 	}
 	snprintf(p->comm, sizeof(p->comm), "%s", leader.name);
+	p->start_ticks = leader.starttime;
+	p->rss_kb = -1;
+	if (read_file_at(pfd, "statm", buf, sizeof(buf)) > 0) {
+		unsigned long size, res;
+		if (sscanf(buf, "%lu %lu", &size, &res) == 2)
+			p->rss_kb = (long)(res * (sysconf(_SC_PAGESIZE) / 1024));
+	}
 	if (leader.flags & PF_KTHREAD) {
 		sb_addf(err, "PID %d (%s) is a kernel thread: it has no user-space "
 			"stack to show; see /proc/%d/stack for its kernel stack",

@@ -34,6 +34,7 @@ enum {
 int cmd_stack(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_count(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 /* Print "inspect: <msg>" on stderr. */
 void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

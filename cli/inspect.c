@@ -23,6 +23,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "stack", cmd_stack, "show every thread's stack, grouped by wait and stack" },
+	{ "top", cmd_top, "a live view: which groups burn CPU, which pile up" },
 	{ "count", cmd_count, "count threads, by wait kind, name, group or function; leak checks" },
 	{ "list", cmd_list, "list processes (the default with no command)" },
 };

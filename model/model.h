@@ -166,6 +166,8 @@ struct process {
 	char *cmdline;
 	char *exe;
 	uid_t uid;
+	unsigned long long start_ticks;	/* process start, clock ticks after boot */
+	long rss_kb;		/* resident memory, -1 when unknown */
 	pid_t tracer;		/* TracerPid of the leader, 0 when none */
 	int is_32bit;
 	struct maps maps;

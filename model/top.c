@@ -1,0 +1,230 @@
+/*
+ * top.c - see top.h.
+ *
+ * "Blocked" here is exact as a lower bound: a thread whose state, system
+ * call, first argument, user PC and CPU time have not changed since it
+ * was first seen that way has not run for at least that long (at the
+ * resolution of the refresh interval).
+ */
+#define _GNU_SOURCE
+#include "top.h"
+#include "../util/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+void top_init(struct top_state *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void top_release(struct top_state *s)
+{
+	free(s->th);
+	process_free(&s->cur);
+	if (s->have_stacks)
+		process_free(&s->stacks);
+	memset(s, 0, sizeof(*s));
+}
+
+static struct top_thread *find(struct top_state *s, pid_t tid)
+{
+	size_t i;
+	for (i = 0; i < s->nth; i++)
+		if (s->th[i].tid == tid)
+			return &s->th[i];
+	return NULL;
+}
+
+void top_refresh(struct top_state *s, struct process *p, uint64_t now_ms, long hz)
+{
+	size_t i, w;
+	double dt = s->last_ms ? (now_ms - s->last_ms) / 1000.0 : 0;
+	uint64_t total_ticks = 0;
+	for (i = 0; i < s->nth; i++)
+		s->th[i].seen = 0;
+	for (i = 0; i < p->nthreads; i++) {
+		const struct thread *t = &p->threads[i];
+		struct top_thread *x = find(s, t->tid);
+		uint64_t ticks = t->utime + t->stime;
+		if (!x) {
+			grow((void **)&s->th, &s->cap, s->nth, sizeof(*s->th));
+			x = &s->th[s->nth++];
+			memset(x, 0, sizeof(*x));
+			x->tid = t->tid;
+			x->ticks = ticks;
+			x->still_since_ms = now_ms;
+			x->syscall_nr = t->syscall_nr;
+			x->arg0 = t->args[0];
+			x->pc = t->pc;
+			x->state = t->state;
+		}
+		x->cpu_pct = dt > 0 && hz > 0 ? (ticks - x->ticks) * 100.0 / (dt * hz) : 0;
+		if (x->cpu_pct > 100)
+			x->cpu_pct = 100;	/* tick granularity */
+		total_ticks += ticks - x->ticks;
+		/* a stop (ours, for a stack sample) turns a sleep into
+		 * restart_syscall: that is not the thread moving */
+		if (ticks != x->ticks ||
+		    (t->syscall_nr != x->syscall_nr && t->syscall_nr != SYS_restart_syscall) ||
+		    (t->syscall_nr != SYS_restart_syscall && t->args[0] != x->arg0) ||
+		    t->pc != x->pc || t->state != x->state || t->state == 'R') {
+			x->still_since_ms = now_ms;
+			x->syscall_nr = t->syscall_nr;
+			x->arg0 = t->args[0];
+			x->pc = t->pc;
+			x->state = t->state;
+		}
+		x->ticks = ticks;
+		x->seen = 1;
+		if (t->syscall_nr == SYS_restart_syscall)
+			x->syscall_nr = SYS_restart_syscall;
+	}
+	/* forget threads that ended */
+	for (i = w = 0; i < s->nth; i++)
+		if (s->th[i].seen)
+			s->th[w++] = s->th[i];
+	s->nth = w;
+	s->proc_cpu_pct = dt > 0 && hz > 0 ? total_ticks * 100.0 / (dt * hz) : 0;
+	{
+		struct timespec ts;
+		clock_gettime(CLOCK_BOOTTIME, &ts);
+		s->uptime_ms = (int64_t)(ts.tv_sec * 1000 + ts.tv_nsec / 1000000) -
+			       (int64_t)(p->start_ticks * 1000 / (hz > 0 ? hz : 100));
+	}
+	if (s->nhist == TOP_HISTORY) {
+		memmove(s->count_hist, s->count_hist + 1, (TOP_HISTORY - 1) * sizeof(size_t));
+		s->nhist--;
+	}
+	s->count_hist[s->nhist++] = p->nthreads;
+	process_free(&s->cur);
+	s->cur = *p;
+	memset(p, 0, sizeof(*p));
+	s->last_ms = now_ms;
+}
+
+void top_take_stacks(struct top_state *s, struct process *p, uint64_t now_ms)
+{
+	size_t i;
+	for (i = 0; i < p->nthreads; i++) {
+		struct top_thread *x = find(s, p->threads[i].tid);
+		const struct symrow *r = thread_telling_row(p, &p->threads[i]);
+		if (x) {
+			snprintf(x->frame, sizeof(x->frame), "%s", r && r->function ? r->function : "?");
+			x->stack_kind = p->threads[i].wait.kind;
+			x->has_stack_kind = 1;
+		}
+	}
+	if (s->have_stacks)
+		process_free(&s->stacks);
+	s->stacks = *p;
+	memset(p, 0, sizeof(*p));
+	s->have_stacks = 1;
+	s->stacks_ms = now_ms;
+}
+
+const char *top_sort_name(enum top_sort s)
+{
+	static const char *const n[] = { "count", "cpu", "blocked", "name" };
+	return s < TOP_SORT__N ? n[s] : "count";
+}
+
+static int visible(const struct thread *t, const struct top_thread *x, const char *filter)
+{
+	if (!filter || !*filter)
+		return 1;
+	return strcasestr(t->name, filter) || strcasestr(wait_kind_key(t->wait.kind), filter) ||
+	       strcasestr(wait_kind_label(t->wait.kind), filter) ||
+	       (x && strcasestr(x->frame, filter));
+}
+
+static enum top_sort sort_by;
+
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct top_row *x = a, *y = b;
+	switch (sort_by) {
+	case TOP_SORT_CPU:
+		if (x->cpu_pct != y->cpu_pct)
+			return x->cpu_pct > y->cpu_pct ? -1 : 1;
+		break;
+	case TOP_SORT_BLOCKED:
+		if (x->blocked_max_ms != y->blocked_max_ms)
+			return x->blocked_max_ms > y->blocked_max_ms ? -1 : 1;
+		break;
+	case TOP_SORT_NAME:
+		return strcmp(x->names, y->names);
+	default:
+		break;
+	}
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return strcmp(x->key, y->key);
+}
+
+size_t top_rows(const struct top_state *s, int per_thread, enum top_sort sort,
+		const char *filter, struct top_row **out)
+{
+	const struct process *p = &s->cur;
+	struct top_row *rows = xcalloc(p->nthreads ? p->nthreads : 1, sizeof(*rows));
+	size_t n = 0, i, j;
+	for (i = 0; i < p->nthreads; i++) {
+		const struct thread *t = &p->threads[i];
+		struct top_thread *x = find((struct top_state *)s, t->tid);
+		const char *frame = x && x->frame[0] ? x->frame : "-";
+		char key[192];
+		struct top_row *r = NULL;
+		int64_t blocked = -1;
+		enum wait_kind kind = t->wait.kind;
+		/* /proc alone cannot tell a mutex from a condition variable, nor
+		 * what a restarted call was: the last stack sample can, as long
+		 * as the thread has not moved since */
+		if (x && x->has_stack_kind && (kind == WAIT_FUTEX || kind == WAIT_SYSCALL) &&
+		    x->still_since_ms <= s->stacks_ms)
+			kind = x->stack_kind;
+		if (!visible(t, x, filter))
+			continue;
+		if (x && t->state != 'R' && kind != WAIT_RUNNING)
+			blocked = (int64_t)(s->last_ms - x->still_since_ms);
+		if (per_thread)
+			snprintf(key, sizeof(key), "%d", (int)t->tid);
+		else
+			snprintf(key, sizeof(key), "%s|%s", wait_kind_key(kind), frame);
+		for (j = 0; j < n && !per_thread; j++)
+			if (!strcmp(rows[j].key, key)) {
+				r = &rows[j];
+				break;
+			}
+		if (!r) {
+			r = &rows[n++];
+			snprintf(r->key, sizeof(r->key), "%s", key);
+			r->kind = kind;
+			snprintf(r->detail, sizeof(r->detail), "%s",
+				 t->wait.detail && kind == t->wait.kind ? t->wait.detail : "");
+			snprintf(r->frame, sizeof(r->frame), "%s", frame);
+			r->blocked_min_ms = r->blocked_max_ms = blocked;
+			r->state = t->state;
+		} else if (strcmp(r->detail, t->wait.detail && kind == t->wait.kind ? t->wait.detail : "")) {
+			r->detail[0] = '\0';
+		}
+		r->count++;
+		r->cpu_pct += x ? x->cpu_pct : 0;
+		if (blocked >= 0 && (r->blocked_min_ms < 0 || blocked < r->blocked_min_ms))
+			r->blocked_min_ms = blocked;
+		if (blocked > r->blocked_max_ms)
+			r->blocked_max_ms = blocked;
+		if (r->ntids < sizeof(r->tids) / sizeof(*r->tids))
+			r->tids[r->ntids++] = t->tid;
+		if (!strstr(r->names, t->name) && strlen(r->names) + strlen(t->name) + 3 < sizeof(r->names))
+			snprintf(r->names + strlen(r->names), sizeof(r->names) - strlen(r->names),
+				 "%s%s", r->names[0] ? ", " : "", t->name);
+	}
+	sort_by = sort;
+	qsort(rows, n, sizeof(*rows), cmp_rows);
+	*out = rows;
+	return n;
+}

@@ -1,0 +1,93 @@
+#!/bin/bash
+# t0300-top: the live view, driven in tmux like a person would, and its
+# --batch output.
+. "$(dirname "$0")/lib.sh"
+
+S=inspect-test-$$
+screen() { tmux capture-pane -p -t $S; }
+# wait_screen REGEX: until the screen shows it (10 s)
+wait_screen() {
+	for i in $(seq 1 100); do screen | grep -E -q -- "$1" && return 0; sleep 0.1; done
+	screen; echo "screen never showed /$1/"; return 1
+}
+trap 'tmux kill-session -t $S 2>/dev/null; cleanup' EXIT
+
+test_expect_success '--batch --iterations 2: two screens with header, counts and groups' '
+	start_fixture states || return 1
+	"$INSPECT" top --batch --iterations 2 -d 0.3 $FIXTURE_PID >out &&
+	test "$(grep -c "^inspect top - states (PID $FIXTURE_PID)" out)" = 2 &&
+	expect_grep "^threads 15 " out &&
+	expect_grep "^ +3 +[0-9.]+ +>=[0-9]+m?s +condition wait .*pool_worker +pool-1, pool-2, pool-3$" out &&
+	expect_grep "^ +2 .* mutex lock .*mutex_waiter" out &&
+	expect_grep "^ +1 +[0-9.]+ +- +running +spinner" out
+'
+
+test_expect_success '--batch: the spinning thread burns about one CPU' '
+	"$INSPECT" top --batch --iterations 2 -d 0.5 --threads $FIXTURE_PID >out &&
+	grep -E "spinner +R +([5-9][0-9]|100)\.[0-9]" out || { grep spinner out; false; }
+'
+
+test_expect_success 'not a terminal and no --batch: a clear error (64)' '
+	expect_status 64 "$INSPECT" top $FIXTURE_PID </dev/null >out 2>err &&
+	expect_grep "must be a terminal.*--batch" err
+'
+
+test_expect_success 'interactive at 80x24: header, the groups, the key line' '
+	tmux new-session -d -s $S -x 80 -y 24 "$INSPECT top -d 0.5 $FIXTURE_PID; echo EXITED \$?; sleep 30" &&
+	wait_screen "condition wait" &&
+	screen >s1 && expect_grep "^inspect top - states \(PID $FIXTURE_PID\)" s1 &&
+	expect_grep "^threads 15 " s1 && expect_grep "q quit" s1 &&
+	test "$(awk "length > 80" s1 | wc -l)" = 0
+'
+
+test_expect_success 'Enter opens the stack of the selected group; Esc returns' '
+	tmux send-keys -t $S Home Enter && wait_screen "pool_worker" &&
+	screen >s2 && expect_grep "^3 threads: condition wait" s2 && expect_grep "pthread_cond_wait" s2 &&
+	expect_grep "states.c:" s2 &&
+	tmux send-keys -t $S Escape && wait_screen "COUNT +CPU%"
+'
+
+test_expect_success 't switches to one row per thread' '
+	tmux send-keys -t $S t && wait_screen "TID +NAME" && screen | grep -q "spinner"
+'
+
+test_expect_success '/ filters by function' '
+	tmux send-keys -t $S t "/" && sleep 0.3 && tmux send-keys -t $S "pipe_reader" Enter &&
+	wait_screen "filter: pipe_re" && screen >s3 &&
+	expect_grep "read fd" s3 && expect_no_grep "condition wait" s3
+'
+
+test_expect_success 'a resize to 100x30 and back to 80x24 keeps the layout' '
+	tmux send-keys -t $S Escape && tmux resize-window -t $S -x 100 -y 30 && sleep 1 &&
+	screen >s4 && expect_grep "COUNT +CPU%" s4 &&
+	tmux resize-window -t $S -x 80 -y 24 && sleep 1 && screen >s5 && expect_grep "q quit" s5
+'
+
+test_expect_success '? shows the help; q quits and restores the terminal (exit 0)' '
+	tmux send-keys -t $S "?" && wait_screen "inspect top - keys" &&
+	tmux send-keys -t $S x && sleep 0.3 && tmux send-keys -t $S q && wait_screen "EXITED 0" &&
+	screen | grep -q "EXITED 0" && check_healthy $FIXTURE_PID "R"
+'
+
+test_expect_success 'SIGTERM restores the terminal too' '
+	tmux kill-session -t $S 2>/dev/null
+	cat >run.sh <<-EOS
+	"$INSPECT" top -d 0.5 $FIXTURE_PID
+	echo EXITED \$?
+	if stty -a | grep -qw -- -icanon; then echo RAW; else echo CANON; fi
+	sleep 30
+	EOS
+	tmux new-session -d -s $S -x 80 -y 24 "sh run.sh" &&
+	wait_screen "condition wait" &&
+	pkill -TERM -f "inspect top -d 0.5 $FIXTURE_PID" && wait_screen "EXITED" &&
+	screen | grep -q "EXITED 143" && screen | grep -q "CANON"
+'
+
+test_expect_success 'a target that exits mid-view is reported, the last data kept' '
+	tmux kill-session -t $S 2>/dev/null
+	tmux new-session -d -s $S -x 80 -y 24 "$INSPECT top -d 0.3 $FIXTURE_PID; echo EXITED \$?; sleep 30" &&
+	wait_screen "condition wait" && kill -9 $FIXTURE_PID && wait_screen "process exited" &&
+	screen | grep -q "condition wait" && tmux send-keys -t $S q && wait_screen "EXITED 0"
+'
+
+test_done
