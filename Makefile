@@ -89,7 +89,8 @@ FIXTURES = $(OUT)/fixtures/states $(OUT)/fixtures/states-fp $(OUT)/fixtures/stat
 	$(OUT)/fixtures/corrupt $(OUT)/fixtures/dstate $(OUT)/fixtures/pool \
 	$(OUT)/fixtures/execer $(OUT)/fixtures/leaky $(OUT)/fixtures/churn \
 	$(OUT)/fixtures/states-static
-UNIT = $(OUT)/unit/test_model $(OUT)/unit/test_proc $(OUT)/unit/test_demangle
+UNIT = $(OUT)/unit/test_model $(OUT)/unit/test_proc $(OUT)/unit/test_demangle \
+	$(OUT)/unit/test_top
 
 # fixtures: -O0 unless said otherwise; states.c is built three ways
 FIX_CFLAGS = -O0 -g

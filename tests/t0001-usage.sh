@@ -8,7 +8,7 @@ test_expect_success 'inspect --version prints the version' '
 
 test_expect_success 'inspect --help lists the commands' '
 	"$INSPECT" --help >out && expect_grep "^  stack " out && expect_grep "^  count " out &&
-	expect_grep "^  list " out
+	expect_grep "^  top " out && expect_grep "^  list " out
 '
 
 test_expect_success 'inspect stack --help shows the synopsis and every option' '
@@ -27,7 +27,7 @@ test_expect_success 'the man page documents every stack option and exit status' 
 	for s in 0 1 2 3 4 5 64 70; do
 		grep -q "^\.IP $s\$" "$SRCDIR/man/inspect.1" || { echo "man page lacks exit status $s"; return 1; }
 	done &&
-	for cmd in stack count; do
+	for cmd in stack count top; do
 		"$INSPECT" $cmd --help | grep -o -- "--[a-z-]*" | sort -u >help.opts &&
 		while read -r o; do grep -q -- "$o" man.txt || { echo "$cmd --help shows $o, the man page does not"; return 1; }; done <help.opts || return 1
 	done

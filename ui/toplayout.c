@@ -81,6 +81,7 @@ size_t top_layout(const struct top_state *s, const struct top_row *rows, size_t 
 	size_t n = 0, cap = 0, i, kinds[WAIT__COUNT] = { 0 };
 	char spark[128], up[32], kindsum[512] = "", held[96] = "";
 	size_t avail;
+	int ww, fw;
 
 	format_duration(s->uptime_ms, up, sizeof(up));
 	for (i = 0; i < p->nthreads; i++)
@@ -104,12 +105,15 @@ size_t top_layout(const struct top_state *s, const struct top_row *rows, size_t 
 	    v->filter && *v->filter ? "  filter: " : "", v->filter ? v->filter : "",
 	    v->paused ? "  [paused]" : "", v->per_thread ? "  [threads]" : "");
 	add(&l, &n, &cap, width, TOP_A_NORMAL, "%s", "");
+	/* columns widen with the terminal; at 80 columns every one fits */
+	ww = width <= 0 || width >= 120 ? 32 : 20;
+	fw = width <= 0 || width >= 120 ? 28 : 16;
 	if (v->per_thread)
-		add(&l, &n, &cap, width, TOP_A_HEADER, "%-8s %-15s %s %6s  %-12s %-28s %s", "TID", "NAME",
-		    "S", "CPU%", "BLOCKED", "WAIT", "FRAME");
+		add(&l, &n, &cap, width, TOP_A_HEADER, "%-7s %-15s %s %5s %-10s %-*s %s", "TID", "NAME",
+		    "S", "CPU%", "BLOCKED", ww, "WAIT", "FRAME");
 	else
-		add(&l, &n, &cap, width, TOP_A_HEADER, "%5s %6s  %-12s %-28s %-24s %s", "COUNT", "CPU%",
-		    "BLOCKED", "WAIT", "FRAME", "THREADS");
+		add(&l, &n, &cap, width, TOP_A_HEADER, "%5s %5s %-10s %-*s %-*s %s", "COUNT", "CPU%",
+		    "BLOCKED", ww, "WAIT", fw, "FRAME", "THREADS");
 	*header = n;
 	avail = height > 0 ? (size_t)(height - (int)n - (v->interactive ? 1 : 0)) : nrows;
 	if (height > 0 && height <= (int)n + 1)
@@ -124,11 +128,11 @@ size_t top_layout(const struct top_state *s, const struct top_row *rows, size_t 
 		snprintf(wait, sizeof(wait), "%s%s%s", wait_kind_label(r->kind), r->detail[0] ? " " : "",
 			 r->detail);
 		if (v->per_thread)
-			add(&l, &n, &cap, width, attr, "%-8d %-15.15s %c %6.1f  %-12s %-28.28s %s",
-			    (int)r->tids[0], r->names, r->state, r->cpu_pct, b, wait, r->frame);
+			add(&l, &n, &cap, width, attr, "%-7d %-15.15s %c %5.1f %-10.10s %-*.*s %s",
+			    (int)r->tids[0], r->names, r->state, r->cpu_pct, b, ww, ww, wait, r->frame);
 		else
-			add(&l, &n, &cap, width, attr, "%5zu %6.1f  %-12s %-28.28s %-24.24s %s", r->count,
-			    r->cpu_pct, b, wait, r->frame, r->names);
+			add(&l, &n, &cap, width, attr, "%5zu %5.1f %-10.10s %-*.*s %-*.*s %s", r->count,
+			    r->cpu_pct, b, ww, ww, wait, fw, fw, r->frame, r->names);
 	}
 	if (v->interactive && height > 0) {
 		while ((int)n < height - 1)
