@@ -737,16 +737,28 @@ enum attach_err capture_process(int pfd, struct process *p,
 			"threads are gone (run inspect again)", (int)p->pid);
 		return ATTACH_ESTOP;
 	}
-	{
+	if (!p->nthreads || !p->captured) {
+		/* gone, or in the middle of an exec (the old leader reads as a
+		 * zombie for a moment while another thread takes its place) */
 		char st[512];
-		struct thread lt;
-		memset(&lt, 0, sizeof(lt));
-		if (!p->nthreads || read_file_at(pfd, "stat", st, sizeof(st)) <= 0 ||
-		    proc_parse_stat(st, &lt) < 0 ||
-		    ((lt.state == 'Z' || lt.state == 'X') && !p->captured)) {
-			sb_addf(err, "process %d exited during the capture", (int)p->pid);
-			return ATTACH_ENOPROC;
+		int tries;
+		for (tries = 0; tries < 10; tries++) {
+			struct thread lt;
+			struct timespec ts = { 0, 5000000 };
+			memset(&lt, 0, sizeof(lt));
+			if (read_file_at(pfd, "stat", st, sizeof(st)) <= 0 ||
+			    proc_parse_stat(st, &lt) < 0 || lt.state == 'X')
+				break;
+			if (lt.state != 'Z') {
+				p->exec_seen = 1;
+				sb_addf(err, "process %d called exec during the capture; its old "
+					"threads are gone (run inspect again)", (int)p->pid);
+				return ATTACH_ESTOP;
+			}
+			nanosleep(&ts, NULL);
 		}
+		sb_addf(err, "process %d exited during the capture", (int)p->pid);
+		return ATTACH_ENOPROC;
 	}
 	return ATTACH_OK;
 }
