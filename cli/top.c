@@ -88,6 +88,7 @@ static int sample(pid_t pid, struct top_state *s, double stack_interval, int kst
 		report_opts_init(&o);
 		o.po.want_sched = 0;
 		o.po.want_kstack = kstacks;
+		o.so.cache = s->have_stacks ? &s->stacks : NULL;	/* symbols of steady PCs */
 		memset(&p, 0, sizeof(p));
 		st = report_take(pid, &o, NULL, 0, &p, &pfd);
 		capture_install_signal_handlers();

@@ -336,6 +336,32 @@ static void symbolize_pc(struct sctx *c, uint64_t pc, int act, struct symframe *
 	add_row(sf, &base);
 }
 
+/* Copy the rows of pc from the cache when the same file is mapped at the
+ * same place; returns 1 when it did. */
+static int from_cache(const struct process *cache, const struct process *p, uint64_t pc,
+		      struct symframe *sf)
+{
+	const struct symframe *old = process_symframe(cache, pc);
+	const struct mapping *a = maps_find(&p->maps, pc), *b = maps_find(&cache->maps, pc);
+	size_t i;
+	if (!old || !old->nrows || !a || !b || a->start != b->start || a->end != b->end ||
+	    a->inode != b->inode || a->offset != b->offset)
+		return 0;
+	sf->rows = xcalloc(old->nrows, sizeof(*sf->rows));
+	sf->nrows = old->nrows;
+	for (i = 0; i < old->nrows; i++) {
+		const struct symrow *o = &old->rows[i];
+		struct symrow *r = &sf->rows[i];
+		*r = *o;
+		r->function = o->function ? xstrdup(o->function) : NULL;
+		r->file = o->file ? xstrdup(o->file) : NULL;
+		r->module = o->module ? xstrdup(o->module) : NULL;
+		r->module_path = o->module_path ? xstrdup(o->module_path) : NULL;
+		r->build_id = o->build_id ? xstrdup(o->build_id) : NULL;
+	}
+	return 1;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -378,7 +404,11 @@ void symbolize_process(struct process *p, int pfd, const struct symbolize_opts *
 		struct thread *t = &p->threads[i];
 		for (j = 0; j < t->npcs; j++) {
 			struct symframe *sf = (struct symframe *)process_symframe(p, t->pcs[j]);
-			if (sf && !sf->nrows && c.dwfl)
+			if (!sf || sf->nrows)
+				continue;
+			if (o->cache && from_cache(o->cache, p, t->pcs[j], sf))
+				continue;
+			if (c.dwfl)
 				symbolize_pc(&c, t->pcs[j], t->activation[j], sf);
 		}
 	}

@@ -18,6 +18,9 @@
 
 struct symbolize_opts {
 	int raw;		/* keep mangled names */
+	/* an earlier report of the same process (inspect top): a PC whose
+	 * mapping is unchanged takes its rows from there */
+	const struct process *cache;
 };
 
 /* Symbolize every distinct PC of every thread into p->sym_pcs/p->syms.

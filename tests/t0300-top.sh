@@ -27,6 +27,13 @@ test_expect_success '--batch: the spinning thread burns about one CPU' '
 	grep -E "spinner +R +([5-9][0-9]|100)\.[0-9]" out || { grep spinner out; false; }
 '
 
+test_expect_success 'later stack samples (symbols from the cache) still name the frames' '
+	"$INSPECT" top --batch --iterations 4 -d 0.3 --stack-interval 0.3 $FIXTURE_PID >out &&
+	awk "/^inspect top/ { n++ } n == 4" out >last &&
+	expect_grep "condition wait +pool_worker +pool-1" last &&
+	expect_grep "mutex lock +mutex_waiter" last && expect_grep "accept .*acceptor" last
+'
+
 test_expect_success 'not a terminal and no --batch: a clear error (64)' '
 	expect_status 64 "$INSPECT" top $FIXTURE_PID </dev/null >out 2>err &&
 	expect_grep "must be a terminal.*--batch" err
