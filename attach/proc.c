@@ -531,7 +531,6 @@ enum attach_err proc_read(int pfd, struct process *p, const struct proc_opts *o,
 	p->tracer = (pid_t)status_field(buf, "\nTracerPid:");
 
 	memset(&leader, 0, sizeof(leader));
-	snprintf(link, sizeof(link), "stat");
 	if (read_file_at(pfd, "stat", buf, sizeof(buf)) <= 0 || proc_parse_stat(buf, &leader) < 0) {
 		sb_addf(err, "no process with PID %d (it exited)", (int)p->pid);
 		return ATTACH_ENOPROC;
