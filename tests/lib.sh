@@ -93,23 +93,42 @@ thread_states() {
 }
 
 # check_healthy PID [ALLOWED]: every thread's state is in R/S/D (plus
-# ALLOWED letters) and no thread is traced.
+# ALLOWED letters) and no thread is traced.  A thread that inspect left
+# stopped or traced stays so; a thread of a process that execs or
+# churns may be a zombie for a moment on its way out.  So a bad reading
+# must persist: up to 10 readings 50 ms apart, healthy at the first
+# clean one.
 check_healthy() {
+	_ch_try=0
+	while :; do
+		_ch_bad=$(unhealthy_reason "$1" "${2:-}") || return 0
+		_ch_try=$((_ch_try + 1))
+		if [ $_ch_try -ge 10 ]; then
+			say "$_ch_bad (in 10 readings over 0.5 s)"
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# unhealthy_reason PID [ALLOWED]: print why PID is unhealthy now and
+# succeed, or fail when it is healthy
+unhealthy_reason() {
 	allowed="RSD${2:-}"
 	for st in $(thread_states "$1"); do
 		case "$allowed" in
 		*"$st"*) ;;
-		*) say "thread of $1 in state $st"; return 1 ;;
+		*) say "thread of $1 in state $st"; return 0 ;;
 		esac
 	done
 	for s in /proc/$1/task/*/status; do
 		tp=$(awk '/^TracerPid:/ { print $2 }' "$s" 2>/dev/null)
 		if [ -n "$tp" ] && [ "$tp" != 0 ]; then
 			say "$s: TracerPid $tp"
-			return 1
+			return 0
 		fi
 	done
-	return 0
+	return 1
 }
 
 # expect_status N CMD...: run CMD, fail unless it exits with N
