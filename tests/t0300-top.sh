@@ -34,6 +34,30 @@ test_expect_success 'later stack samples (symbols from the cache) still name the
 	expect_grep "mutex lock +mutex_waiter" last && expect_grep "accept .*acceptor" last
 '
 
+test_expect_success 'the header counts match /proc and inspect count (pools of 1 and 500)' '
+	states_pid=$FIXTURE_PID
+	for n in 1 500; do
+		start_fixture pool $n || return 1
+		"$INSPECT" top --batch --iterations 1 $FIXTURE_PID >out &&
+		"$INSPECT" count $FIXTURE_PID >cnt || return 1
+		total=$(ls /proc/$FIXTURE_PID/task | wc -l)
+		test "$total" = $((n + 1)) || { echo "pool $n has $total threads"; return 1; }
+		hdr=$(sed -n 2p out)
+		case "$hdr" in "threads $total "*) ;; *) echo "header: $hdr, /proc: $total"; return 1 ;; esac
+		# every "kind N" of the header is what count says
+		set -- $(echo "$hdr" | sed "s/^threads [0-9]* [^ ]*//")
+		sum=0
+		while [ $# -ge 2 ]; do
+			grep -qx "$1 $2" cnt || { echo "header $1 $2, count says:"; cat cnt; return 1; }
+			sum=$((sum + $2)); shift 2
+		done
+		test $sum = $total || { echo "kinds add up to $sum of $total"; return 1; }
+		expect_grep "^ +$n +[0-9.]+ .*condition wait +pool_worker" out || return 1
+		kill -9 $FIXTURE_PID
+	done
+	FIXTURE_PID=$states_pid
+'
+
 test_expect_success 'not a terminal and no --batch: a clear error (64)' '
 	expect_status 64 "$INSPECT" top $FIXTURE_PID </dev/null >out 2>err &&
 	expect_grep "must be a terminal.*--batch" err
