@@ -454,7 +454,7 @@ static void grab(struct cap *c, size_t i)
 		hi = m->end;
 	if (m && lo < m->start)
 		lo = m->start;
-	t->cap.stack = xmalloc(hi - lo);
+	t->cap.stack = arena_alloc(&c->p->stacks, hi - lo);
 	l.iov_base = t->cap.stack;
 	l.iov_len = hi - lo;
 	r.iov_base = (void *)(uintptr_t)lo;
@@ -595,16 +595,26 @@ static void *run(void *arg)
  * tracees, so the main thread, seeing the ptrace thread blocked in
  * PTRACE_SEIZE, reaps our zombie tracees; the exec completes, the seize
  * returns, and the capture notices the exec. */
-static void unblock_exec(int pfd)
+static void unblock_exec(int pfd, char *last, size_t lastsize)
 {
 	char path[96], buf[512];
 	pid_t *tids = NULL;
 	ssize_t n, i;
+	int same;
 	if (!tracer_tid)
 		return;
 	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tracer_tid);
 	if (read_file_at(AT_FDCWD, path, buf, sizeof(buf)) <= 0 ||
-	    strncmp(buf, "101 0x4206 ", 11))	/* ptrace(PTRACE_SEIZE, ...) */
+	    strncmp(buf, "101 0x4206 ", 11)) {	/* ptrace(PTRACE_SEIZE, ...) */
+		last[0] = '\0';
+		return;
+	}
+	/* A seize takes microseconds: only one still in the same call (same
+	 * thread) a poll later is stuck.  Seen once, it is only busy, and a
+	 * scan of every thread's state would slow the capture it waits on. */
+	same = !strcmp(buf, last);
+	snprintf(last, lastsize, "%s", buf);
+	if (!same)
 		return;
 	n = proc_list_tids(pfd, &tids);
 	for (i = 0; i < n; i++) {
@@ -628,6 +638,7 @@ enum attach_err capture_process(int pfd, struct process *p,
 	pthread_t th;
 	sigset_t block, old;
 	size_t i;
+	char last[512];
 	uint64_t t0 = now_ns();
 
 	if (p->tracer && p->tracer != getpid()) {
@@ -665,6 +676,7 @@ enum attach_err capture_process(int pfd, struct process *p,
 	}
 	/* join, and meanwhile keep an exec in the target from deadlocking
 	 * the ptrace thread (see unblock_exec) */
+	last[0] = '\0';
 	for (;;) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -675,7 +687,7 @@ enum attach_err capture_process(int pfd, struct process *p,
 		}
 		if (pthread_timedjoin_np(th, NULL, &ts) == 0)
 			break;
-		unblock_exec(pfd);
+		unblock_exec(pfd, last, sizeof(last));
 	}
 	/* the ptrace thread has exited: the kernel detached anything it
 	 * still traced.  Reap what remains of those (exit reports). */
@@ -720,7 +732,6 @@ enum attach_err capture_process(int pfd, struct process *p,
 				free(t->wchan);
 				free(t->kstack);
 				free(t->no_stack);
-				free(t->cap.stack);
 				continue;
 			}
 			p->threads[w++] = p->threads[i];

@@ -28,6 +28,8 @@
 #include <elf.h>
 #include <errno.h>
 #include <libunwind.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +55,15 @@ struct umod {
 	const struct mapping *first;
 };
 
+/* Whether CFI covers a PC, asked once per distinct PC: asking libunwind
+ * costs a search of the unwind table and, inside libunwind, four
+ * sigprocmask calls, which were most of the unwind time at 1,000
+ * threads with the same few PCs. */
+struct pcinfo {
+	uint64_t pc;		/* 0 = empty slot */
+	int has_info;
+};
+
 struct uctx {
 	struct process *p;
 	struct thread *t;
@@ -60,9 +71,38 @@ struct uctx {
 	struct page *pages;
 	struct umod *mods;
 	size_t nmods;
+	struct pcinfo *pcinfo;
+	size_t npcinfo, pcinfo_cap;	/* cap: a power of two */
 };
 
 static struct uctx *cur;	/* unwinding is single-threaded */
+
+/*
+ * libunwind blocks every signal around each lock it takes (its caches
+ * are meant to be usable from signal handlers of the process unwinding
+ * itself): two sigprocmask system calls per unw_step, half of all our
+ * unwind time.  We never unwind from a signal handler, so while this
+ * thread unwinds, libunwind's calls (its only use of the symbol; ours
+ * use pthread_sigmask) leave the mask alone.  Everywhere else this is
+ * the real sigprocmask.
+ */
+static __thread int unwinding;
+
+int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+	int e;
+	if (unwinding) {
+		if (old)
+			sigemptyset(old);	/* given back only to us */
+		return 0;
+	}
+	e = pthread_sigmask(how, set, old);
+	if (e) {
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
 
 static const uint8_t *live_page(uint64_t pa)
 {
@@ -333,6 +373,41 @@ static unw_accessors_t accessors = {
 
 /* ---- the walk ------------------------------------------------------------- */
 
+static struct pcinfo *pcinfo_slot(struct uctx *u, uint64_t pc)
+{
+	size_t i = (size_t)(pc * 0x9E3779B97F4A7C15ull >> 20) & (u->pcinfo_cap - 1);
+	while (u->pcinfo[i].pc && u->pcinfo[i].pc != pc)
+		i = (i + 1) & (u->pcinfo_cap - 1);
+	return &u->pcinfo[i];
+}
+
+/* Does unwind information cover the cursor's PC?  Without it libunwind
+ * makes up a one-byte range. */
+static int has_unwind_info(unw_cursor_t *c, uint64_t ip)
+{
+	struct uctx *u = cur;
+	struct pcinfo *e;
+	unw_proc_info_t pi;
+	if (u->npcinfo * 2 >= u->pcinfo_cap) {
+		struct pcinfo *old = u->pcinfo;
+		size_t n = u->pcinfo_cap, i;
+		u->pcinfo_cap = n ? n * 2 : 256;
+		u->pcinfo = xcalloc(u->pcinfo_cap, sizeof(*u->pcinfo));
+		for (i = 0; i < n; i++)
+			if (old[i].pc)
+				*pcinfo_slot(u, old[i].pc) = old[i];
+		free(old);
+	}
+	e = pcinfo_slot(u, ip);
+	if (!e->pc) {
+		e->pc = ip;
+		e->has_info = unw_get_proc_info(c, &pi) == 0 &&
+			      !(pi.start_ip == ip && pi.end_ip == ip + 1);
+		u->npcinfo++;
+	}
+	return e->has_info;
+}
+
 static void push(struct thread *t, size_t *cap, uint64_t pc, int act)
 {
 	if (t->npcs >= *cap) {
@@ -361,7 +436,6 @@ static void unwind_thread(unw_addr_space_t as, struct thread *t, size_t max_dept
 	}
 	for (;;) {
 		unw_word_t ip = 0, sp = 0;
-		unw_proc_info_t pi;
 		int sig, has_info;
 		unw_get_reg(&c, UNW_REG_IP, &ip);
 		unw_get_reg(&c, UNW_REG_SP, &sp);
@@ -385,9 +459,7 @@ static void unwind_thread(unw_addr_space_t as, struct thread *t, size_t max_dept
 		}
 		push(t, &cap, ip, !t->npcs || sig);
 		prev_sp = sp;
-		/* without unwind info libunwind makes up a one-byte range */
-		has_info = unw_get_proc_info(&c, &pi) == 0 &&
-			   !(pi.start_ip == ip && pi.end_ip == ip + 1);
+		has_info = has_unwind_info(&c, ip);
 		if (!has_info && !sig) {
 			/* no CFI here (JIT code, hand-written assembly, code built
 			 * without unwind tables): follow the frame pointer ourselves
@@ -442,11 +514,13 @@ void unwind_process(struct process *p, size_t max_depth)
 	cur = &u;
 	as = unw_create_addr_space(&accessors, 0);
 	if (as) {
-		unw_set_caching_policy(as, UNW_CACHE_PER_THREAD);	/* no locking */
+		unw_set_caching_policy(as, UNW_CACHE_PER_THREAD);
+		unwinding = 1;
 		for (i = 0; i < p->nthreads; i++) {
 			u.t = &p->threads[i];
 			unwind_thread(as, u.t, max_depth);
 		}
+		unwinding = 0;
 		unw_destroy_addr_space(as);
 	}
 	cur = NULL;
@@ -454,5 +528,6 @@ void unwind_process(struct process *p, size_t max_depth)
 		free(u.pages[i].data);
 	free(u.pages);
 	free(u.mods);
+	free(u.pcinfo);
 	p->t_unwind = now_ns() - t0;
 }

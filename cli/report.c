@@ -47,6 +47,28 @@ void report_print_stats(const struct process *p)
 		p->t_unwind / 1e6, p->t_symbolize / 1e6, p->t_render / 1e6);
 }
 
+/* The /proc facts.  While a process calls exec, its files may read as
+ * gone for a moment (no threads listed, maps unreadable) although the
+ * process lives on: only a process whose own stat is gone has exited. */
+static enum attach_err read_facts(int pfd, struct process *p, const struct proc_opts *po,
+				  struct sb *err)
+{
+	pid_t pid = p->pid;
+	enum attach_err rc;
+	char buf[512];
+	int attempt;
+	for (attempt = 0;; attempt++) {
+		process_init(p, pid);
+		sb_release(err);
+		rc = proc_read(pfd, p, po, err);
+		if (rc != ATTACH_ENOPROC || attempt == 5 ||
+		    read_file_at(pfd, "stat", buf, sizeof(buf)) <= 0)
+			return rc;
+		process_free(p);
+		usleep(2000);
+	}
+}
+
 /* /proc facts, capture, unwind.  A target that calls exec (or unmaps a
  * library) under us is taken once more from the start; the second time
  * its frames are marked as possibly wrong. */
@@ -59,9 +81,8 @@ static enum attach_err snapshot(int pfd, struct process *p, const struct proc_op
 	int attempt;
 	pid_t pid = p->pid;
 	for (attempt = 0;; attempt++) {
-		process_init(p, pid);
-		sb_release(err);
-		rc = proc_read(pfd, p, po, err);
+		p->pid = pid;
+		rc = read_facts(pfd, p, po, err);
 		if (rc != ATTACH_OK)
 			return rc;
 		for (i = 0; i < ntids; i++)
@@ -123,8 +144,7 @@ int report_take(pid_t pid, const struct report_opts *o, const pid_t *tids, size_
 	if (o->stacks) {
 		rc = snapshot(pfd, p, &po, &co, tids, ntids, o->max_depth, &err);
 	} else {
-		process_init(p, pid);
-		rc = proc_read(pfd, p, &po, &err);
+		rc = read_facts(pfd, p, &po, &err);
 		for (i = 0; rc == ATTACH_OK && i < ntids; i++)
 			if (!process_find_thread(p, tids[i])) {
 				sb_addf(&err, "thread %d is not a thread of process %d",
@@ -155,7 +175,6 @@ int report_take(pid_t pid, const struct report_opts *o, const pid_t *tids, size_
 		/* the /proc view: wait labels, wait channels, kernel stacks */
 		p->no_stacks = xstrdup(err.buf);
 		for (i = 0; i < p->nthreads; i++) {
-			free(p->threads[i].cap.stack);
 			memset(&p->threads[i].cap, 0, sizeof(p->threads[i].cap));
 			proc_read_fallback(pfd, &p->threads[i], po.want_kstack);
 		}

@@ -21,7 +21,6 @@ static void free_thread(struct thread *t)
 	free(t->fd_target);
 	free(t->wchan);
 	free(t->kstack);
-	free(t->cap.stack);
 	free(t->no_stack);
 	free(t->pcs);
 	free(t->activation);
@@ -35,6 +34,7 @@ void process_free(struct process *p)
 	for (i = 0; i < p->nthreads; i++)
 		free_thread(&p->threads[i]);
 	free(p->threads);
+	arena_free(&p->stacks);
 	for (i = 0; i < p->ngroups; i++) {
 		free(p->groups[i].members);
 		free(p->groups[i].wait.detail);

@@ -23,6 +23,8 @@
 #include <sys/types.h>
 #include <sys/user.h>
 
+#include "../util/util.h"
+
 /* What a thread waits on.  The key strings are a stable contract
  * (JSON "kind", `inspect count`); see wait_kind_key(). */
 enum wait_kind {
@@ -178,6 +180,7 @@ struct process {
 				   maps, exe, root and map_files are read */
 	struct thread *threads;
 	size_t nthreads;
+	struct arena stacks;	/* the threads' cap.stack copies */
 	struct group *groups;
 	size_t ngroups;
 

@@ -72,6 +72,7 @@ start_fixture() {
 	"$FIX/$name" "$ready" "$@" >"$TMP/$name.log" 2>&1 &
 	PIDS="$PIDS $!"
 	FIXTURE_PID=$!
+	eval "READY_$FIXTURE_PID=\$ready"
 	i=0
 	while [ ! -s "$ready" ]; do
 		i=$((i + 1))
@@ -109,6 +110,31 @@ check_healthy() {
 		fi
 		sleep 0.05
 	done
+}
+
+# wait_held PID: until every thread of PID is in tracing stop (t), for
+# tests that act while inspect holds them (INSPECT_TEST_HOLD_MS); 3 s
+wait_held() {
+	for _wh in $(seq 1 150); do
+		test "$(thread_states "$1" | sort -u)" = t && return 0
+		sleep 0.02
+	done
+	say "the threads of $1 were never all held: $(thread_states "$1" | sort | uniq -c | tr -s ' \n' ' ')"
+	return 1
+}
+
+# states_counts PID: ask the states fixture PID for its signal counts
+# ("usr1 N rt N eintr N"), waiting for its answer (5 s)
+states_counts() {
+	eval "_sc=\$READY_$1.counts"
+	: >"$_sc"
+	kill -WINCH "$1"
+	for _i in $(seq 1 250); do
+		grep -q eintr "$_sc" && { cat "$_sc"; return 0; }
+		sleep 0.02
+	done
+	say "the states fixture $1 never answered for its counts"
+	return 1
 }
 
 # unhealthy_reason PID [ALLOWED]: print why PID is unhealthy now and

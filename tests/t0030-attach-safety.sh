@@ -5,9 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 counts() {	# ask the states fixture for its signal counts
-	kill -WINCH $FIXTURE_PID
-	sleep 0.3
-	cat "$TMP"/ready.states.*.counts
+	states_counts $FIXTURE_PID
 }
 
 test_expect_success 'inspect uses PTRACE_SEIZE, never PTRACE_ATTACH or EXITKILL' '
@@ -74,20 +72,18 @@ and len([t for t in j[\"threads\"] if t[\"frames\"]]) == 2" &&
 test_expect_success 'signals sent while threads are held arrive afterwards, exactly once' '
 	start_fixture states nospin || return 1
 	INSPECT_TEST_HOLD_MS=1000 "$INSPECT" stack $FIXTURE_PID >/dev/null & ipid=$!
-	sleep 0.4
-	test "$(thread_states $FIXTURE_PID | sort -u)" = t &&
+	wait_held $FIXTURE_PID &&
 	kill -USR1 $FIXTURE_PID &&
 	for i in 1 2 3 4 5 6 7 8 9 10; do kill -s RTMIN+3 $FIXTURE_PID; done
 	wait $ipid
 	sleep 0.2
-	counts | grep "^usr1 1 rt 10 " && check_healthy $FIXTURE_PID
+	counts >c && expect_grep "^usr1 1 rt 10 " c && check_healthy $FIXTURE_PID
 '
 
 for sig in INT TERM HUP; do
 	test_expect_success "SIG$sig while threads are held: all released, then exit" '
 		INSPECT_TEST_HOLD_MS=3000 "$INSPECT" stack $FIXTURE_PID >/dev/null 2>err & ipid=$!
-		sleep 0.4
-		test "$(thread_states $FIXTURE_PID | sort -u)" = t &&
+		wait_held $FIXTURE_PID &&
 		kill -'$sig' $ipid
 		wait $ipid; st=$?
 		test $st = $((128 + $(kill -l '$sig'))) &&
@@ -99,7 +95,7 @@ done
 test_expect_success 'SIGKILL while threads are held: the target runs on and loses no signal' '
 	before=$(counts | awk "{print \$4}")
 	INSPECT_TEST_HOLD_MS=3000 "$INSPECT" stack $FIXTURE_PID >/dev/null 2>&1 & ipid=$!
-	sleep 0.4
+	wait_held $FIXTURE_PID
 	for i in 1 2 3 4 5; do kill -s RTMIN+3 $FIXTURE_PID; done
 	kill -KILL $ipid; wait $ipid
 	sleep 0.3

@@ -3,9 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 
 counts() {
-	kill -WINCH $FIXTURE_PID
-	sleep 0.3
-	cat "$TMP"/ready.states.*.counts
+	states_counts $FIXTURE_PID
 }
 
 # request PATH: a client that sends one request line and gives up early

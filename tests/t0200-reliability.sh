@@ -30,7 +30,7 @@ test_expect_success 'thread churn: 200 runs, none hangs, nothing left held, the 
 
 test_expect_success 'SIGKILL at random moments, 100 trials: the target runs on and loses no signal' '
 	start_fixture states nospin || return 1
-	before=$(kill -WINCH $FIXTURE_PID; sleep 0.3; cat "$TMP"/ready.states.*.counts | awk "{print \$4}")
+	before=$(states_counts $FIXTURE_PID | awk "{print \$4}")
 	sent=0
 	for i in $(seq 1 100); do
 		"$INSPECT" stack $FIXTURE_PID >/dev/null 2>&1 & ipid=$!
@@ -43,7 +43,7 @@ test_expect_success 'SIGKILL at random moments, 100 trials: the target runs on a
 		check_healthy $FIXTURE_PID || { echo "trial $i: left held"; return 1; }
 	done
 	sleep 0.3
-	got=$(kill -WINCH $FIXTURE_PID; sleep 0.3; cat "$TMP"/ready.states.*.counts | awk "{print \$4}")
+	got=$(states_counts $FIXTURE_PID | awk "{print \$4}")
 	echo "sent $sent real-time signals, received $((got - before))"
 	test $((got - before)) = $sent
 '

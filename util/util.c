@@ -96,6 +96,45 @@ void sb_release(struct sb *sb)
 	sb->len = sb->cap = 0;
 }
 
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t used, size;
+	uint8_t *data;
+};
+
+#define ARENA_CHUNK (4u << 20)
+
+void *arena_alloc(struct arena *a, size_t n)
+{
+	struct arena_chunk *c = a->head;
+	void *r;
+	n = (n + 15) & ~(size_t)15;
+	if (!c || c->size - c->used < n) {
+		/* chunks of 4 MiB come straight from mmap, untouched pages
+		 * cost nothing until used */
+		size_t size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+		c = xmalloc(sizeof(*c));
+		c->data = xmalloc(size);
+		c->size = size;
+		c->used = 0;
+		c->next = a->head;
+		a->head = c;
+	}
+	r = c->data + c->used;
+	c->used += n;
+	return r;
+}
+
+void arena_free(struct arena *a)
+{
+	while (a->head) {
+		struct arena_chunk *c = a->head;
+		a->head = c->next;
+		free(c->data);
+		free(c);
+	}
+}
+
 uint64_t now_ns(void)
 {
 	struct timespec ts;

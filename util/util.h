@@ -32,6 +32,16 @@ void sb_adds(struct sb *sb, const char *s);
 char *sb_detach(struct sb *sb);	/* returns buf ("" if empty); sb is reset */
 void sb_release(struct sb *sb);
 
+/* A bump allocator: many small blocks, freed all at once.  The stack
+ * copies are made while threads are held, and a malloc per thread there
+ * (in a thread's own arena, grown page by page with mprotect) was a
+ * system call per thread of the hold. */
+struct arena {
+	struct arena_chunk *head;
+};
+void *arena_alloc(struct arena *a, size_t n);	/* 16-byte aligned */
+void arena_free(struct arena *a);
+
 uint64_t now_ns(void);		/* CLOCK_MONOTONIC */
 
 /* Read at most size-1 bytes of dirfd/path into buf, NUL-terminated.
