@@ -41,7 +41,7 @@ LIBS = $(PKG_LIBS) $(CURSES_LIBS) -liberty -lpthread
 
 SRC = cli/inspect.c cli/stack.c cli/list.c cli/count.c cli/report.c cli/top.c \
 	attach/proc.c attach/proclist.c attach/capture.c attach/unwind.c \
-	symbolize/symbolize.c symbolize/demangle.c \
+	symbolize/symbolize.c symbolize/demangle.c symbolize/debugcache.c \
 	model/model.c model/group.c model/wait.c model/top.c \
 	ui/text.c ui/json.c ui/toplayout.c ui/topcurses.c \
 	util/util.c

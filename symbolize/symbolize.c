@@ -51,10 +51,30 @@ static int find_elf_none(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Ad
 	return -1;
 }
 
+/* An uncompressed copy from the cache when it has one; else libdwfl's
+ * own search (build ID under /usr/lib/debug, .gnu_debuglink), whose
+ * find is then copied into the cache for next time.  (libdwfl keeps the
+ * file its search opened, so a copy cannot replace it in this run.) */
+static int find_debuginfo(Dwfl_Module *mod, void **ud, const char *modname,
+			  GElf_Addr base, const char *file_name, const char *debuglink_file,
+			  GElf_Word debuglink_crc, char **debuginfo_file_name)
+{
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	int n = dwfl_module_build_id(mod, &bits, &vaddr), fd;
+	if (n > 0 && (fd = debugcache_open(bits, n)) >= 0)
+		return fd;
+	fd = dwfl_standard_find_debuginfo(mod, ud, modname, base, file_name, debuglink_file,
+					  debuglink_crc, debuginfo_file_name);
+	if (fd >= 0 && n > 0)
+		debugcache_add(fd, bits, n);
+	return fd;
+}
+
 static char *debuginfo_path;
 static const Dwfl_Callbacks callbacks = {
 	.find_elf = find_elf_none,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.find_debuginfo = find_debuginfo,
 	.debuginfo_path = &debuginfo_path,
 };
 

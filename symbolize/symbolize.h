@@ -28,6 +28,13 @@ struct symbolize_opts {
  * a PC that cannot be resolved keeps its module and offset. */
 void symbolize_process(struct process *p, int pfd, const struct symbolize_opts *o);
 
+/* The cache of uncompressed debug files (debugcache.c).  open: a
+ * descriptor of the cached copy for build ID bits[0..n), or -1.  add:
+ * cache a copy of debug file fd when its sections are compressed; any
+ * failure only means no copy. */
+int debugcache_open(const unsigned char *bits, int n);
+void debugcache_add(int fd, const unsigned char *bits, int n);
+
 /* Demangle a C++ (_Z) or Rust (legacy _ZN..E, v0 _R) name.  Returns a
  * new string: the demangled name, or a copy of the input. */
 char *demangle(const char *name);
