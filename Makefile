@@ -143,10 +143,15 @@ $(OUT)/bench-target: bench/target.c
 	$(say) CC $@
 	$(Q)$(CC) -O2 -g -pthread -o $@ $<
 
+$(OUT)/bench-floor: bench/floor.c
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) -O2 -Wall -o $@ $<
+
 # a benchmark, not a test: inspect against eu-stack and gdb (see bench/bench.py)
 bench: deps-build
 	@sh tests/deps.sh elfutils gdb python3 time
-	@$(MAKE) --no-print-directory inspect $(OUT)/bench-target
+	@$(MAKE) --no-print-directory inspect $(OUT)/bench-target $(OUT)/bench-floor
 	@python3 bench/bench.py $(OUT) ./inspect $(BENCH_N)
 
 deps-build:

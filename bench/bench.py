@@ -31,9 +31,18 @@ timeout = int(os.environ.get("BENCH_TIMEOUT", "300"))
 target_bin = os.path.join(build, "bench-target")
 
 
+floor_bin = os.path.join(build, "bench-floor")
+cold_dirs = []
+
+
 def tools(pid, n):
+    cold = tempfile.mkdtemp(prefix="inspect-bench-cache.")
+    cold_dirs.append(cold)
     t = [("noop", ["true"]),
+         ("floor", [floor_bin, str(pid)]),
          ("inspect", [inspect, "stack", "--stats", str(pid)]),
+         ("inspect-cold", ["env", "INSPECT_CACHE_DIR=" + cold, inspect, "stack", "--stats",
+                           str(pid)]),
          ("eu-stack", ["eu-stack", "-p", str(pid)])]
     if n <= gdb_max:
         t.append(("gdb", ["gdb", "-batch", "-nx", "-p", str(pid), "-ex", "thread apply all bt"]))
@@ -115,6 +124,9 @@ for n in sizes:
             if name == "inspect":
                 for k, v in re.findall(r"(proc|capture|held|unwind|symbolize|render) ([0-9.]+) ms", err):
                     stats.setdefault((n, k), []).append(float(v))
+            if name == "floor":
+                for k, v in re.findall(r"(proc-read|held) ([0-9.]+) ms", err):
+                    stats.setdefault((n, "floor " + k), []).append(float(v))
     proc.kill()
     proc.wait()
 
@@ -139,9 +151,24 @@ for n in sizes:
     if c and med(c["wall"]):
         line += "  count %.2f ms per 1000 threads" % (med(c["wall"]) * 1e6 / n)
     print(line)
+for d in cold_dirs:
+    subprocess.call(["rm", "-rf", d])
 print()
-print("where inspect's time goes (median ms):")
+print("where inspect's time goes (median ms; inspect-cold: without its cache of")
+print("uncompressed debug files, as on a first run):")
 for n in sizes:
     print("  N=%-6d " % n + "  ".join("%s %.2f" % (k, med(stats.get((n, k), [0])))
                                      for k in ("proc", "capture", "held", "unwind", "symbolize",
                                                "render")))
+print("the floor (bench/floor.c: the raw stop/copy/release loop alone, and reading")
+print("each thread's stat and syscall files, the least `inspect count` reads):")
+for n in sizes:
+    h, pr, ih = med(stats.get((n, "floor held"), [])), med(stats.get((n, "floor proc-read"), [])), \
+        med(stats.get((n, "held"), []))
+    if h and pr and ih:
+        line = "  N=%-6d raw hold %.2f ms (inspect held %.2f ms, %.2fx)  raw stat+syscall reads %.2f ms" \
+            % (n, h, ih, ih / h, pr)
+        c = results.get(("count", n))
+        if c and med(c["wall"]):
+            line += " (inspect count %.2f ms in all)" % (med(c["wall"]) * 1e3)
+        print(line)
