@@ -48,21 +48,27 @@ void report_print_stats(const struct process *p)
 }
 
 /* The /proc facts.  While a process calls exec, its files may read as
- * gone for a moment (no threads listed, maps unreadable) although the
- * process lives on: only a process whose own stat is gone has exited. */
+ * gone for a moment (no threads listed, maps unreadable, the leader a
+ * zombie) although the process lives on: only a process whose own stat
+ * is gone has exited, and a zombie stays one. */
 static enum attach_err read_facts(int pfd, struct process *p, const struct proc_opts *po,
 				  struct sb *err)
 {
 	pid_t pid = p->pid;
 	enum attach_err rc;
 	char buf[512];
+	const char *r;
 	int attempt;
 	for (attempt = 0;; attempt++) {
 		process_init(p, pid);
 		sb_release(err);
 		rc = proc_read(pfd, p, po, err);
-		if (rc != ATTACH_ENOPROC || attempt == 5 ||
+		if ((rc != ATTACH_ENOPROC && rc != ATTACH_EUNSUPPORTED) || attempt == 5 ||
 		    read_file_at(pfd, "stat", buf, sizeof(buf)) <= 0)
+			return rc;
+		/* a leader that reads as a zombie with no threads may be one
+		 * whose sibling is taking its place in an exec */
+		if (rc == ATTACH_EUNSUPPORTED && !((r = strrchr(buf, ')')) && r[1] && r[2] == 'Z'))
 			return rc;
 		process_free(p);
 		usleep(2000);

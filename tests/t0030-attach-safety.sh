@@ -112,15 +112,18 @@ test_expect_success 'the target killed while held: inspect ends with a clear err
 	test $st != 124 && test $st != 0 && cat err && test -s err
 '
 
-test_expect_success 'a target that execs every 20 ms: 100 runs, none hangs, nothing left held' '
-	start_fixture execer 20 || return 1
-	for i in $(seq 1 100); do
-		timeout -s KILL 20 "$INSPECT" stack $FIXTURE_PID >/dev/null 2>err; st=$?
-		case $st in 0|1|2) ;; *) echo "run $i: status $st"; cat err; return 1 ;; esac
-	done
-	sleep 0.1
-	check_healthy $FIXTURE_PID
-'
+for from in thread main; do
+	test_expect_success "a target that execs (from its $from thread) every 20 ms: 100 runs, none hangs, nothing left held" '
+		start_fixture execer 20 '$from' || return 1
+		for i in $(seq 1 100); do
+			timeout -s KILL 20 "$INSPECT" stack $FIXTURE_PID >out 2>err; st=$?
+			case $st in 0|1|2) ;; *) echo "run $i: status $st"; cat err; return 1 ;; esac
+			grep -q "^process $FIXTURE_PID " out || { echo "run $i:"; cat out err; return 1; }
+		done
+		sleep 0.1
+		check_healthy $FIXTURE_PID && ! grep -q "execv" "$TMP"/execer.log
+	'
+done
 
 test_expect_success 'a zombie leader (main called pthread_exit): the others are shown' '
 	start_fixture zombie leader &&
