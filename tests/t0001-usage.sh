@@ -64,8 +64,11 @@ test_expect_success 'no such process exits 3 with a clear message' '
 	expect_status 3 "$INSPECT" stack $pid 2>err && expect_grep "no process with PID $pid" err
 '
 
-test_expect_success 'a kernel thread exits 5 and says so' '
-	expect_status 5 "$INSPECT" stack 2 2>err && expect_grep "kernel thread" err
+test_expect_success 'kernel threads (kthreadd, a kworker) exit 5 and say so' '
+	expect_status 5 "$INSPECT" stack 2 2>err && expect_grep "kernel thread" err &&
+	kw=$(ps -eo pid=,comm= | awk "\$2 ~ /^kworker/ { print \$1; exit }") &&
+	expect_status 5 "$INSPECT" stack $kw 2>err && expect_grep "PID $kw .* is a kernel thread" err &&
+	expect_status 5 "$INSPECT" count $kw 2>err && expect_grep "kernel thread" err
 '
 
 test_expect_success 'a zombie process exits 5 and says so' '

@@ -49,6 +49,24 @@ test_expect_success 'one thread traced (strace without -f): exit 2, that thread 
 	test $rc = 0 && check_healthy $FIXTURE_PID
 '
 
+test_expect_success 'a process under gdb: exit 2, gdb named, and gdb still works afterwards' '
+	# gdb holds every thread stopped while it runs its commands; then it
+	# reads a variable and detaches, which must still work after us
+	gdb -batch -nx -p $FIXTURE_PID -ex "shell sleep 2" -ex "print (int)getpid()" \
+		-ex detach >gdb.out 2>&1 & gpid=$!
+	for i in $(seq 1 100); do
+		awk "/^TracerPid:/ { exit \$2 == 0 }" /proc/$FIXTURE_PID/status && break
+		sleep 0.05
+	done
+	expect_status 2 "$INSPECT" stack $FIXTURE_PID >out 2>err &&
+	expect_grep "already traced by PID $gpid \(gdb\)" err &&
+	expect_grep "^no user stacks" out
+	rc=$?
+	wait $gpid
+	test $rc = 0 && expect_grep "^\\\$1 = $FIXTURE_PID" gdb.out &&
+	expect_grep "detached\]" gdb.out && check_healthy $FIXTURE_PID
+'
+
 test_expect_success 'a stopped process (SIGSTOP) is shown and stays stopped' '
 	kill -STOP $FIXTURE_PID && sleep 0.2 &&
 	"$INSPECT" stack --max-depth 1000 $FIXTURE_PID >out &&
