@@ -143,6 +143,25 @@ for from in thread main; do
 	'
 done
 
+test_expect_success 'an unprivileged user: another user'"'"'s process is refused with the reason; its own is shown' '
+	start_fixture states nospin || return 1
+	u=$TMP/unpriv && mkdir -p $u && chmod 755 "$TMP" &&
+	cp "$INSPECT" "$FIX/states" $u/ && chown -R 65534:65534 $u &&
+	expect_status 4 setpriv --reuid=65534 --regid=65534 --clear-groups \
+		$u/inspect stack $FIXTURE_PID 2>err &&
+	expect_grep "belongs to uid 0 and you are uid 65534; .*CAP_SYS_PTRACE" err || return 1
+	setpriv --reuid=65534 --regid=65534 --clear-groups $u/states $u/ready nospin \
+		>/dev/null 2>&1 & npid=$!
+	PIDS="$PIDS $npid"
+	for i in $(seq 1 100); do test -s $u/ready && break; sleep 0.05; done
+	setpriv --reuid=65534 --regid=65534 --clear-groups $u/inspect stack --max-depth 1000 $npid >out 2>err ||
+		{ cat err; return 1; }
+	expect_grep "^3 threads: condition wait" out && expect_grep "pool_worker" out &&
+	expect_grep "states.c:" out &&
+	setpriv --reuid=65534 --regid=65534 --clear-groups $u/inspect count $npid >cnt &&
+	expect_grep "^threads 14$" cnt && check_healthy $npid
+'
+
 test_expect_success 'a zombie leader (main called pthread_exit): the others are shown' '
 	start_fixture zombie leader &&
 	"$INSPECT" stack $FIXTURE_PID >out &&
