@@ -77,6 +77,27 @@ test_expect_success 'a binary deleted after start still resolves its functions' 
 	expect_grep "pool_worker\+0x[0-9a-f]+  doomed  states.c:" out
 '
 
+test_expect_success 'a process in its own mount and PID namespaces, its binary only inside' '
+	mkdir -p "$TMP/ns" &&
+	cat >ns.sh <<-EOS &&
+	mount -t tmpfs inside "$TMP/ns" && cp "$FIX/states" "$TMP/ns/nsstates" &&
+	exec "$TMP/ns/nsstates" "$TMP/ready.ns" nospin
+	EOS
+	unshare --mount --pid --fork --kill-child --mount-proc sh ns.sh >/dev/null 2>&1 & upid=$!
+	PIDS="$PIDS $upid"
+	for i in $(seq 1 100); do [ -s "$TMP/ready.ns" ] && break; sleep 0.05; done
+	# the fixture is PID 1 inside; find its PID here
+	npid=$(pgrep -f "^$TMP/ns/nsstates") &&
+	test "$(cat "$TMP/ready.ns" | cut -d" " -f1)" = 1 &&
+	test ! -e "$TMP/ns/nsstates" &&
+	"$INSPECT" stack --max-depth 1000 $npid >out &&
+	expect_grep "^process $npid \(nsstates\): 14 threads" out &&
+	expect_grep "pool_worker\+0x[0-9a-f]+  nsstates  states.c:" out &&
+	# the TIDs are the ones seen from here, not from inside
+	tid=$(grep -l "^holder$" /proc/$npid/task/*/comm | cut -d/ -f5) &&
+	expect_grep "^  holder \[$tid\]" out && check_healthy $npid
+'
+
 test_expect_success 'a statically linked binary: its frames, or a clear reason where unwinding stops' '
 	start_fixture states-static nospin || return 1
 	"$INSPECT" stack $FIXTURE_PID >out; st=$?
