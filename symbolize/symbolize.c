@@ -12,6 +12,7 @@
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -51,27 +52,74 @@ static int find_elf_none(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Ad
 	return -1;
 }
 
-/* An uncompressed copy from the cache when it has one; else libdwfl's
- * own search (build ID under /usr/lib/debug, .gnu_debuglink), whose
- * find is then copied into the cache for next time.  (libdwfl keeps the
- * file its search opened, so a copy cannot replace it in this run.) */
+static struct sctx *cur;	/* symbolization is single-threaded */
+static int open_in_root(struct sctx *c, const char *path);
+
+static int same_build_id(int fd, const unsigned char *bits, int n)
+{
+	Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	const void *id;
+	int same = e && dwelf_elf_gnu_build_id(e, &id) == n && !memcmp(id, bits, (size_t)n);
+	if (e)
+		elf_end(e);
+	return same;
+}
+
+/*
+ * The debug file of a module, in this order:
+ *   - an uncompressed copy from our cache (debugcache.c);
+ *   - libdwfl's search, limited to the host's /usr/lib/debug (build ID,
+ *     or the module's path below it), which only root can write; its
+ *     find is then copied into the cache.  (libdwfl keeps the file its
+ *     search opened, so a copy cannot replace it in this run.)
+ *   - the .gnu_debuglink name next to the module or in .debug/ beside it,
+ *     in the target's own root.  libdwfl's search would open those paths
+ *     on the host, following symlinks and blocking on a FIFO that a
+ *     container's owner may plant there; we open them like the module
+ *     itself (no symlinks, non-blocking, regular files only) and take
+ *     one only when its build ID is the module's.
+ */
 static int find_debuginfo(Dwfl_Module *mod, void **ud, const char *modname,
 			  GElf_Addr base, const char *file_name, const char *debuglink_file,
 			  GElf_Word debuglink_crc, char **debuginfo_file_name)
 {
+	static const char *const where[] = { "%.*s%s", "%.*s.debug/%s" };
 	const unsigned char *bits;
+	const char *slash;
 	GElf_Addr vaddr;
+	size_t k;
 	int n = dwfl_module_build_id(mod, &bits, &vaddr), fd;
 	if (n > 0 && (fd = debugcache_open(bits, n)) >= 0)
 		return fd;
 	fd = dwfl_standard_find_debuginfo(mod, ud, modname, base, file_name, debuglink_file,
 					  debuglink_crc, debuginfo_file_name);
-	if (fd >= 0 && n > 0)
-		debugcache_add(fd, bits, n);
-	return fd;
+	if (fd >= 0) {
+		if (n > 0)
+			debugcache_add(fd, bits, n);
+		return fd;
+	}
+	if (n <= 0 || !cur || !file_name || !debuglink_file || strchr(debuglink_file, '/') ||
+	    !(slash = strrchr(file_name, '/')))
+		return -1;
+	for (k = 0; k < sizeof(where) / sizeof(*where); k++) {
+		char *path = xasprintf(where[k], (int)(slash + 1 - file_name), file_name,
+				       debuglink_file);
+		fd = strcmp(path, file_name) ? open_in_root(cur, path) : -1;
+		if (fd >= 0 && same_build_id(fd, bits, n)) {
+			free(*debuginfo_file_name);
+			*debuginfo_file_name = path;
+			return fd;
+		}
+		if (fd >= 0)
+			close(fd);
+		free(path);
+	}
+	return -1;
 }
 
-static char *debuginfo_path;
+/* the host's /usr/lib/debug only: see find_debuginfo */
+static char debug_dirs[] = "/usr/lib/debug";
+static char *debuginfo_path = debug_dirs;
 static const Dwfl_Callbacks callbacks = {
 	.find_elf = find_elf_none,
 	.find_debuginfo = find_debuginfo,
@@ -85,7 +133,7 @@ static int check_file(int fd, const struct mapping *m, int check_inode)
 		return -1;
 	if ((uint64_t)st.st_size > MAX_MODULE_SIZE)
 		return -1;
-	if (check_inode && (uint64_t)st.st_ino != m->inode)
+	if (check_inode && m && (uint64_t)st.st_ino != m->inode)
 		return -1;
 	/* back to blocking reads for libelf */
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
@@ -98,7 +146,6 @@ static int open_module(struct sctx *c, const struct mapping *m)
 {
 	char path[128];
 	int fd;
-	struct open_how how;
 	snprintf(path, sizeof(path), "map_files/%llx-%llx",
 		 (unsigned long long)m->start, (unsigned long long)m->end);
 	fd = openat(c->mfd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
@@ -107,15 +154,32 @@ static int open_module(struct sctx *c, const struct mapping *m)
 			return fd;
 		close(fd);
 	}
-	if (c->rootfd < 0 || m->deleted || !m->path || m->path[0] != '/')
+	if (m->deleted || !m->path)
+		return -1;
+	fd = open_in_root(c, m->path);
+	if (fd >= 0 && check_file(fd, m, 1) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Open path inside the target's root: no symlinks followed (a module's
+ * path from /proc/PID/maps has them resolved already; one there now was
+ * planted since), non-blocking, a regular file or nothing. */
+static int open_in_root(struct sctx *c, const char *path)
+{
+	struct open_how how;
+	int fd;
+	if (c->rootfd < 0 || path[0] != '/')
 		return -1;
 	memset(&how, 0, sizeof(how));
 	how.flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
-	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-	fd = (int)syscall(SYS_openat2, c->rootfd, m->path, &how, sizeof(how));
+	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS;
+	fd = (int)syscall(SYS_openat2, c->rootfd, path, &how, sizeof(how));
 	if (fd < 0)
 		return -1;
-	if (check_file(fd, m, 1) < 0) {
+	if (check_file(fd, NULL, 0) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -401,6 +465,7 @@ void symbolize_process(struct process *p, int pfd, const struct symbolize_opts *
 	c.o = o;
 	c.mfd = p->mm_dirfd > 0 ? p->mm_dirfd : pfd;
 	c.rootfd = openat(c.mfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cur = &c;
 	c.dwfl = dwfl_begin(&callbacks);
 	build_modules(&c);
 
@@ -439,6 +504,7 @@ void symbolize_process(struct process *p, int pfd, const struct symbolize_opts *
 		free(c.mods[i].build_id);
 	}
 	free(c.mods);
+	cur = NULL;
 	if (c.rootfd >= 0)
 		close(c.rootfd);
 	p->t_symbolize = now_ns() - t0;

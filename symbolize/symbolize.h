@@ -6,7 +6,8 @@
  * replaced binary, a planted symlink or a FIFO cannot mislead or hang
  * us: /proc/PID/map_files/ first (needs CAP_SYS_ADMIN or
  * CAP_CHECKPOINT_RESTORE), else openat2() under /proc/PID/root with
- * RESOLVE_IN_ROOT, O_NONBLOCK, regular files only, inode checked
+ * RESOLVE_IN_ROOT and no symlinks followed (the maps path has them
+ * resolved already), O_NONBLOCK, regular files only, inode checked
  * against the mapping.  libdwfl then reads .symtab/.dynsym, separate
  * debug files (build-id under /usr/lib/debug/.build-id, .gnu_debuglink)
  * and MiniDebugInfo (.gnu_debugdata, xz via libdwfl's lzma support).

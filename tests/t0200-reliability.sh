@@ -98,6 +98,45 @@ test_expect_success 'a process in its own mount and PID namespaces, its binary o
 	expect_grep "^  holder \[$tid\]" out && check_healthy $npid
 '
 
+# A stripped program with its debug file beside it (.gnu_debuglink), the
+# convention for locally built programs.  A container owner controls
+# that directory: a symlink or a FIFO planted at the debug file name must
+# not make inspect open a host file, nor hang it.
+plant_prepare() {	# DIR: a stripped copy of states, debug file beside it
+	mkdir -p $1 && cp "$FIX/states" $1/states &&
+	objcopy --only-keep-debug $1/states $1/states.debug &&
+	strip -g $1/states && objcopy --add-gnu-debuglink=$1/states.debug $1/states
+}
+for plant in none symlink fifo; do
+	case $plant in
+	none) title="a debug file beside the program (.gnu_debuglink) gives its source lines" ;;
+	*) title="a $plant planted at the debug file name: not opened, no hang" ;;
+	esac
+	test_expect_success "$title" '
+		d=$TMP/plant-'$plant' && plant_prepare $d || return 1
+		$d/states $d/ready nospin >/dev/null 2>&1 & ppid=$!
+		PIDS="$PIDS $ppid"
+		for i in $(seq 1 100); do test -s $d/ready && break; sleep 0.05; done
+		case '$plant' in
+		symlink) mv $d/states.debug $TMP/host-file && ln -s $TMP/host-file $d/states.debug ;;
+		fifo) rm $d/states.debug && mkfifo $d/states.debug ;;
+		esac &&
+		ASAN_OPTIONS=detect_leaks=0 timeout -s KILL 20 strace -f -qq -e trace=openat,openat2 -o tr \
+			"$INSPECT" stack --max-depth 1000 $ppid >out 2>err
+		st=$?
+		test $st = 0 || { echo "status $st"; cat err; return 1; }
+		expect_grep "pthread_cond_wait" out &&
+		if [ '$plant' = none ]; then
+			expect_grep "pool_worker\+0x[0-9a-f]+  states  states.c:" out
+		else
+			# no source lines for the program, its functions from .symtab
+			expect_no_grep "  states  states.c:" out &&
+			expect_grep "pool_worker\+0x[0-9a-f]+  states$" out &&
+			expect_no_grep "host-file" tr
+		fi && check_healthy $ppid
+	'
+done
+
 test_expect_success 'a statically linked binary: its frames, or a clear reason where unwinding stops' '
 	start_fixture states-static nospin || return 1
 	"$INSPECT" stack $FIXTURE_PID >out; st=$?
