@@ -75,6 +75,31 @@ test_expect_success 'a stopped process (SIGSTOP) is shown and stays stopped' '
 	kill -CONT $FIXTURE_PID && sleep 0.2 && check_healthy $FIXTURE_PID
 '
 
+test_expect_success 'job control: a job stopped with ^Z stays stopped, a bg job keeps running, fg works' '
+	J=inspect-job-$$
+	tmux new-session -d -s $J -x 120 -y 30 "bash --norc --noprofile -i" &&
+	tmux send-keys -t $J "$FIX/states $TMP/ready.job nospin" Enter &&
+	for i in $(seq 1 100); do test -s $TMP/ready.job && break; sleep 0.05; done &&
+	jpid=$(cut -d" " -f1 $TMP/ready.job) && PIDS="$PIDS $jpid" &&
+	tmux send-keys -t $J C-z && sleep 0.5 &&
+	test "$(thread_states $jpid | sort -u)" = T &&
+	"$INSPECT" stack --max-depth 1000 $jpid >out && expect_grep "stopped \(T\)" out &&
+	test "$(thread_states $jpid | sort -u)" = T &&
+	tmux send-keys -t $J "jobs" Enter && sleep 0.3 &&
+	tmux capture-pane -p -t $J | grep -q "Stopped" &&
+	tmux send-keys -t $J "bg" Enter && sleep 0.5 &&
+	"$INSPECT" stack --max-depth 1000 $jpid >out && expect_grep "condition wait" out &&
+	check_healthy $jpid &&
+	tmux send-keys -t $J "clear; jobs" Enter && sleep 0.3 &&
+	tmux capture-pane -p -t $J >screen && expect_grep "Running" screen &&
+	expect_no_grep "Stopped" screen &&
+	tmux send-keys -t $J "fg" Enter && sleep 0.3 && check_healthy $jpid &&
+	tmux send-keys -t $J C-c && sleep 0.3 && ! kill -0 $jpid 2>/dev/null
+	rc=$?
+	tmux kill-session -t $J 2>/dev/null
+	return $rc
+'
+
 test_expect_success 'a thread in uninterruptible sleep does not hold the others' '
 	start_fixture dstate &&
 	tid=$(grep -l vforker /proc/$FIXTURE_PID/task/*/comm | cut -d/ -f5) &&
@@ -131,7 +156,8 @@ test_expect_success 'the target killed while held: inspect ends with a clear err
 '
 
 for from in thread main; do
-	test_expect_success "a target that execs (from its $from thread) every 20 ms: 100 runs, none hangs, nothing left held" '
+	case $from in main) who="its main thread" ;; *) who="another thread" ;; esac
+	test_expect_success "a target that execs (from $who) every 20 ms: 100 runs, none hangs, nothing left held" '
 		start_fixture execer 20 '$from' || return 1
 		for i in $(seq 1 100); do
 			timeout -s KILL 20 "$INSPECT" stack $FIXTURE_PID >out 2>err; st=$?
