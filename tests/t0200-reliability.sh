@@ -137,6 +137,28 @@ for plant in none symlink fifo; do
 	'
 done
 
+test_expect_success 'side effects: which blocked calls see EINTR after an inspection (man page NOTES)' '
+	start_fixture eintr || return 1
+	st=0
+	c=$(eval echo \$READY_$FIXTURE_PID).counts
+	"$INSPECT" count $FIXTURE_PID >/dev/null && "$INSPECT" count --by kind $FIXTURE_PID >/dev/null &&
+	sleep 0.3 && test ! -s $c &&	# count stops nothing: no EINTR at all
+	for i in 1 2 3; do "$INSPECT" stack $FIXTURE_PID >/dev/null || return 1; done
+	sleep 0.3
+	cat $c
+	# restarted transparently: never seen by the program
+	for k in futex nanosleep poll select read accept; do
+		grep -qw "$k 0" $c || { echo "$k saw EINTR"; st=1; }
+	done
+	# seen by the program, once per inspection, and listed in the man page
+	for k in epoll_wait:epoll_wait sigtimedwait:sigtimedwait semop:semop recv_timeo:SO_RCVTIMEO; do
+		grep -qw "${k%%:*} 3" $c || { echo "${k%%:*}: not 3 EINTRs"; st=1; }
+		grep -q "^\.B.* ${k#*:}" "$SRCDIR/man/inspect.1" || { echo "${k#*:} not in the man page"; st=1; }
+	done
+	ipcrm -s $FIXTURE_PORT
+	test $st = 0
+'
+
 test_expect_success 'a statically linked binary: its frames, or a clear reason where unwinding stops' '
 	start_fixture states-static nospin || return 1
 	"$INSPECT" stack $FIXTURE_PID >out; st=$?
