@@ -108,6 +108,7 @@ static int find_debuginfo(Dwfl_Module *mod, void **ud, const char *modname,
 		if (fd >= 0 && same_build_id(fd, bits, n)) {
 			free(*debuginfo_file_name);
 			*debuginfo_file_name = path;
+			debugcache_add(fd, bits, n);
 			return fd;
 		}
 		if (fd >= 0)

@@ -30,6 +30,9 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
+# the cache of uncompressed debug files (see man inspect, FILES) of a
+# test run stays in its own directory
+export INSPECT_CACHE_DIR="$TMP/cache"
 trap 'exit 130' INT TERM
 cd "$TMP" || exit 1
 

@@ -137,6 +137,36 @@ for plant in none symlink fifo; do
 	'
 done
 
+compressed() {	# FILE: is its .debug_info compressed?
+	readelf -SW "$1" 2>/dev/null | grep -q "\.debug_info .* C "
+}
+test_expect_success 'compressed debug sections: an uncompressed copy cached by build ID, used, repaired, or not made' '
+	d=$TMP/zdebug && plant_prepare $d &&
+	objcopy --compress-debug-sections=zlib-gabi $d/states.debug &&
+	compressed $d/states.debug || return 1
+	$d/states $d/ready nospin >/dev/null 2>&1 & zpid=$!
+	PIDS="$PIDS $zpid"
+	for i in $(seq 1 100); do test -s $d/ready && break; sleep 0.05; done
+	id=$(readelf -n $d/states | awk "/Build ID/ { print \$3 }") &&
+	INSPECT_CACHE_DIR=$TMP/cache "$INSPECT" stack --max-depth 1000 $zpid >out1 &&
+	expect_grep "pool_worker\+0x[0-9a-f]+  states  states.c:" out1 &&
+	test -f $TMP/cache/$id.debug && ! compressed $TMP/cache/$id.debug &&
+	# the next run reads the copy, not the compressed file
+	INSPECT_CACHE_DIR=$TMP/cache ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=openat,openat2 \
+		-o tr "$INSPECT" stack --max-depth 1000 $zpid >out2 &&
+	expect_grep "cache/$id.debug" tr && expect_no_grep "states.debug" tr &&
+	diff <(grep -v "held\|blocked" out1) <(grep -v "held\|blocked" out2) &&
+	# a torn copy is replaced
+	truncate -s 4096 $TMP/cache/$id.debug &&
+	INSPECT_CACHE_DIR=$TMP/cache "$INSPECT" stack --max-depth 1000 $zpid >out3 &&
+	expect_grep "pool_worker\+0x[0-9a-f]+  states  states.c:" out3 &&
+	test $(stat -c %s $TMP/cache/$id.debug) -gt 4096 &&
+	# off: nothing written
+	INSPECT_CACHE_DIR= HOME=$TMP/home "$INSPECT" stack --max-depth 1000 $zpid >out4 &&
+	expect_grep "states.c:" out4 && test ! -e $TMP/home &&
+	check_healthy $zpid
+'
+
 test_expect_success 'side effects: which blocked calls see EINTR after an inspection (man page NOTES)' '
 	start_fixture eintr || return 1
 	st=0
