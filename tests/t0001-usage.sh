@@ -71,6 +71,26 @@ test_expect_success 'kernel threads (kthreadd, a kworker) exit 5 and say so' '
 	expect_status 5 "$INSPECT" count $kw 2>err && expect_grep "kernel thread" err
 '
 
+# a 32-bit program without libc (no multilib needed): pause(2) forever
+printf ".globl _start\n_start:\n1:\tmovl \$29, %%eax\n\tint \$0x80\n\tjmp 1b\n" >m32.S
+m32=
+if gcc -m32 -nostdlib -static -o m32 m32.S 2>/dev/null; then
+	(./m32 2>/dev/null) & m32=$!
+	PIDS="$PIDS $m32"
+	sleep 0.3
+	kill -0 $m32 2>/dev/null || m32=
+fi
+if [ -n "$m32" ]; then
+	test_expect_success 'a 32-bit process: exit 5 and says so' '
+		m32=$(pgrep -x -P $m32 m32 || echo $m32)
+		expect_status 5 "$INSPECT" stack $m32 2>err &&
+		expect_grep "is not an x86-64 process; only x86-64 targets are supported" err &&
+		expect_status 5 "$INSPECT" count $m32 2>err
+	'
+else
+	test_skip "a 32-bit process: exit 5 and says so" "this kernel cannot run 32-bit programs"
+fi
+
 test_expect_success 'a zombie process exits 5 and says so' '
 	start_fixture zombie child && child=$FIXTURE_PORT &&
 	expect_status 5 "$INSPECT" stack $child 2>err && expect_grep "zombie" err
