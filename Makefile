@@ -85,7 +85,7 @@ $(OUT)/gen/syscallnames.h:
 
 # ---- tests ------------------------------------------------------------------
 FIXTURES = $(OUT)/fixtures/states $(OUT)/fixtures/states-fp $(OUT)/fixtures/states-nocfi \
-	$(OUT)/fixtures/inlined $(OUT)/fixtures/cxx $(OUT)/fixtures/zombie $(OUT)/fixtures/eintr \
+	$(OUT)/fixtures/inlined $(OUT)/fixtures/cxx $(OUT)/fixtures/zombie $(OUT)/fixtures/eintr $(OUT)/fixtures/jit \
 	$(OUT)/fixtures/corrupt $(OUT)/fixtures/dstate $(OUT)/fixtures/pool \
 	$(OUT)/fixtures/execer $(OUT)/fixtures/leaky $(OUT)/fixtures/churn \
 	$(OUT)/fixtures/states-static

@@ -1,6 +1,7 @@
 #!/bin/bash
-# t0050-vs-eu-stack: on a pool of idle threads and on the states fixture,
-# every thread shows the same functions as eu-stack shows for it.
+# t0050-vs-eu-stack: on a pool of idle threads, the states fixture and
+# generated (JIT) code, every thread shows the same functions as eu-stack
+# shows for it.
 . "$(dirname "$0")/lib.sh"
 
 # compare FILE-EU FILE-OURS: per TID, the list of function names
@@ -12,9 +13,9 @@ for line in open(sys.argv[1]):
     m = re.match(r"TID (\d+):", line)
     if m:
         tid = int(m.group(1)); eu[tid] = []; continue
-    m = re.match(r"#\d+\s+0x[0-9a-f]+\s+(\S+)", line)
+    m = re.match(r"#\d+\s+0x[0-9a-f]+\s*(\S*)", line)
     if m and tid is not None:
-        eu[tid].append(m.group(1))
+        eu[tid].append(m.group(1) or "??")
 j = json.load(open(sys.argv[2]))
 ours = {t["tid"]: [f["function"] or "??" for f in t["frames"] if not f["inline"]] for t in j["threads"]}
 bad = [t for t in ours if ours[t] != eu.get(t)]
@@ -36,6 +37,13 @@ test_expect_success 'the states fixture: the same functions as eu-stack, thread 
 	start_fixture states nospin || return 1
 	eu-stack -r -n 0 -p $FIXTURE_PID >eu.txt 2>/dev/null
 	"$INSPECT" stack --raw --json --max-depth 1000 $FIXTURE_PID >ours.json &&
+	compare eu.txt ours.json
+'
+
+test_expect_success 'generated code (JIT) without ELF or CFI: the same frames as eu-stack' '
+	start_fixture jit || return 1
+	eu-stack -r -n 0 -p $FIXTURE_PID >eu.txt 2>/dev/null
+	"$INSPECT" stack --raw --json $FIXTURE_PID >ours.json &&
 	compare eu.txt ours.json
 '
 

@@ -189,6 +189,22 @@ test_expect_success 'side effects: which blocked calls see EINTR after an inspec
 	test $st = 0
 '
 
+test_expect_success 'generated (JIT) code: its frame shown as [anon], the walk goes on by frame pointer' '
+	start_fixture jit || return 1
+	"$INSPECT" stack $FIXTURE_PID >out &&
+	# with a frame pointer: park, the generated frame, then its caller
+	awk "/^  jit-fp /,/^$/" out >fp &&
+	expect_grep "#3 +park\+0x[0-9a-f]+  jit  jit.c" fp &&
+	expect_grep "#4 +\?\? 0x[0-9a-f]+  \[anon\]\+0x" fp &&
+	expect_grep "#5 +jit_caller\+0x[0-9a-f]+  jit  jit.c" fp &&
+	expect_grep "start_thread" fp &&
+	# without one, the caller whose frame pointer it kept is lost (as in
+	# eu-stack and gdb); the walk still ends where the thread began
+	awk "/^  jit-nofp /,/^$/" out >nofp &&
+	expect_grep "\[anon\]\+0x" nofp && expect_grep "start_thread" nofp &&
+	expect_no_grep "unwind stopped" out && check_healthy $FIXTURE_PID
+'
+
 test_expect_success 'a statically linked binary: its frames, or a clear reason where unwinding stops' '
 	start_fixture states-static nospin || return 1
 	"$INSPECT" stack $FIXTURE_PID >out; st=$?
