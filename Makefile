@@ -5,6 +5,7 @@
 #   make check      all tests; ends with "N passed, N failed"
 #   make SANITIZE=1 check   the same under ASan + UBSan
 #   make bench      inspect against eu-stack and gdb (BENCH_N="100 1000")
+#   make fuzz       libFuzzer on the symbolizer (FUZZ_SECONDS=120)
 #   make install    PREFIX=/usr/local, DESTDIR honoured
 #   make V=1        show the commands
 #
@@ -28,6 +29,14 @@ ifeq ($(SANITIZE),1)
 MODE = sanitize
 BASE_CFLAGS = -O1 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
 	-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_LDFLAGS = -fsanitize=address,undefined
+endif
+
+ifeq ($(FUZZ),1)
+MODE = fuzz
+CC = clang
+BASE_CFLAGS = -O1 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 SAN_LDFLAGS = -fsanitize=address,undefined
 endif
 
@@ -124,6 +133,19 @@ $(OUT)/unit/%: tests/unit/%.c $(LIB_OBJ)
 	$(say) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(SAN_LDFLAGS) -o $@ $< $(LIB_OBJ) $(LIBS)
 
+# the symbolizer without a process, for hostile files (tests/fuzz/symfile.c)
+$(OUT)/symfile: tests/fuzz/symfile.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(SAN_LDFLAGS) -o $@ $< $(LIB_OBJ) $(LIBS)
+
+# libFuzzer on the same entry point (clang; `make fuzz`)
+$(OUT)/fuzz-symfile: tests/fuzz/symfile.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) -DFUZZ -fsanitize=fuzzer $(LDFLAGS) $(SAN_LDFLAGS) -o $@ $< \
+		$(LIB_OBJ) $(LIBS)
+
 $(OUT)/demo-server: demo/demo-server.c
 	@mkdir -p $(dir $@)
 	$(say) CC $@
@@ -132,7 +154,7 @@ $(OUT)/demo-server: demo/demo-server.c
 deps:
 	@sh tests/deps.sh $(DEB_BUILD) $(DEB_TEST)
 
-build-tests: inspect $(FIXTURES) $(UNIT) $(OUT)/demo-server
+build-tests: inspect $(FIXTURES) $(UNIT) $(OUT)/demo-server $(OUT)/symfile
 
 check: deps
 	@$(MAKE) --no-print-directory build-tests
@@ -147,6 +169,21 @@ $(OUT)/bench-floor: bench/floor.c
 	@mkdir -p $(dir $@)
 	$(say) CC $@
 	$(Q)$(CC) -O2 -Wall -o $@ $<
+
+# fuzz the symbolizer with libFuzzer for FUZZ_SECONDS (seeds: small ELF
+# files with DWARF built here, and system binaries); findings land in
+# build/fuzz/ as crash-*/leak-*/timeout-* files, and the run fails
+FUZZ_SECONDS ?= 120
+fuzz: deps-build
+	@sh tests/deps.sh clang libclang-rt-14-dev
+	@$(MAKE) --no-print-directory FUZZ=1 build/fuzz/fuzz-symfile
+	@mkdir -p build/fuzz/corpus build/fuzz/seeds
+	@for f in tests/fixtures/inlined.c tests/fixtures/states.c; do \
+		cc -g -O1 -pthread -o build/fuzz/seeds/$$(basename $$f .c) $$f; done
+	@cp -f /bin/true build/fuzz/seeds/ 2>/dev/null || true
+	@cd build/fuzz && ./fuzz-symfile -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+		-rss_limit_mb=2048 -timeout=20 -print_final_stats=1 corpus seeds; \
+		st=$$?; rm -f /tmp/inspect-fuzz.*; exit $$st
 
 # a benchmark, not a test: inspect against eu-stack and gdb (see bench/bench.py)
 bench: deps-build
@@ -173,6 +210,6 @@ clean:
 	rm -rf build inspect
 
 FORCE:
-.PHONY: all check demo bench deps deps-build install uninstall clean build-tests FORCE
+.PHONY: fuzz all check demo bench deps deps-build install uninstall clean build-tests FORCE
 
 -include $(OBJ:.o=.d)
