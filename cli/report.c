@@ -48,9 +48,12 @@ void report_print_stats(const struct process *p)
 }
 
 /* The /proc facts.  While a process calls exec, its files may read as
- * gone for a moment (no threads listed, maps unreadable, the leader a
- * zombie) although the process lives on: only a process whose own stat
- * is gone has exited, and a zombie stays one. */
+ * gone (no threads listed, maps unreadable) and its leader as a zombie
+ * although the process lives on: the exec'ing thread waits, in the
+ * kernel, for its siblings to die, which on a busy machine takes more
+ * than a few milliseconds.  So: read again while the process's own stat
+ * is readable and, for a zombie leader, while it still counts live
+ * threads (a zombie process counts one); up to 200 ms. */
 static enum attach_err read_facts(int pfd, struct process *p, const struct proc_opts *po,
 				  struct sb *err)
 {
@@ -59,17 +62,20 @@ static enum attach_err read_facts(int pfd, struct process *p, const struct proc_
 	char buf[512];
 	const char *r;
 	int attempt;
+	long nthreads = 0;
 	for (attempt = 0;; attempt++) {
 		process_init(p, pid);
 		sb_release(err);
 		rc = proc_read(pfd, p, po, err);
-		if ((rc != ATTACH_ENOPROC && rc != ATTACH_EUNSUPPORTED) || attempt == 5 ||
-		    read_file_at(pfd, "stat", buf, sizeof(buf)) <= 0)
+		if ((rc != ATTACH_ENOPROC && rc != ATTACH_EUNSUPPORTED) || attempt == 100 ||
+		    read_file_at(pfd, "stat", buf, sizeof(buf)) <= 0 || !(r = strrchr(buf, ')')))
 			return rc;
-		/* a leader that reads as a zombie with no threads may be one
-		 * whose sibling is taking its place in an exec */
-		if (rc == ATTACH_EUNSUPPORTED && !((r = strrchr(buf, ')')) && r[1] && r[2] == 'Z'))
-			return rc;
+		if (rc == ATTACH_EUNSUPPORTED) {
+			if (sscanf(r + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
+				   "%*d %*d %*d %*d %ld", &nthreads) != 1 ||
+			    r[2] != 'Z' || nthreads < 2)
+				return rc;	/* not the exec case */
+		}
 		process_free(p);
 		usleep(2000);
 	}
