@@ -5,7 +5,7 @@
 #   make check      all tests; ends with "N passed, N failed"
 #   make SANITIZE=1 check   the same under ASan + UBSan
 #   make bench      inspect against eu-stack and gdb (BENCH_N="100 1000")
-#   make fuzz       libFuzzer on the symbolizer (FUZZ_SECONDS=120)
+#   make fuzz       libFuzzer on the symbolizer (FUZZ_SECONDS=120, FUZZ_RUNS, FUZZ_SEED)
 #   make install    PREFIX=/usr/local, DESTDIR honoured
 #   make V=1        show the commands
 #
@@ -176,6 +176,8 @@ $(OUT)/bench-floor: bench/floor.c
 # Leaks inside libdw/libelf themselves on malformed input are suppressed
 # (tests/fuzz/lsan.supp): they are elfutils', not ours to fix.
 FUZZ_SECONDS ?= 120
+FUZZ_RUNS ?= -1
+FUZZ_SEED ?= 0
 fuzz: deps-build
 	@sh tests/deps.sh clang libclang-rt-14-dev
 	@$(MAKE) --no-print-directory FUZZ=1 build/fuzz/fuzz-symfile
@@ -184,7 +186,7 @@ fuzz: deps-build
 		cc -g -O1 -pthread -o build/fuzz/seeds/$$(basename $$f .c) $$f; done
 	@cp -f /bin/true build/fuzz/seeds/ 2>/dev/null || true
 	@cd build/fuzz && LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp \
-		./fuzz-symfile -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+		./fuzz-symfile -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) -seed=$(FUZZ_SEED) -max_len=65536 \
 		-rss_limit_mb=2048 -timeout=20 -print_final_stats=1 corpus seeds; \
 		st=$$?; rm -f /tmp/inspect-fuzz.*; exit $$st
 
