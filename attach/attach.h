@@ -44,7 +44,7 @@ enum attach_err proc_read(int pfd, struct process *p,
 ssize_t proc_list_tids(int pfd, pid_t **tids);
 
 /* Parsers, exposed for the unit tests.  proc_parse_stat fills name,
- * state, flags, times and cpu (0, or -1 when malformed);
+ * state, flags, times, cpu and group_threads (0, or -1 when malformed);
  * proc_parse_syscall fills syscall_nr, args, sp, pc;
  * proc_parse_exec_start returns se.exec_start in ms, or -1. */
 int proc_parse_stat(const char *buf, struct thread *t);

@@ -500,13 +500,11 @@ static size_t thread_count(struct cap *c)
 {
 	char buf[1024];
 	struct thread t;
-	const char *r;
-	long n = -1;
 	memset(&t, 0, sizeof(t));
-	if (read_file_at(c->pfd, "stat", buf, sizeof(buf)) > 0 && (r = strrchr(buf, ')')))
-		sscanf(r + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
-		       "%*d %*d %ld", &n);
-	return n < 0 ? (size_t)-1 : (size_t)n;
+	if (read_file_at(c->pfd, "stat", buf, sizeof(buf)) <= 0 || proc_parse_stat(buf, &t) < 0 ||
+	    t.group_threads <= 0)
+		return (size_t)-1;
+	return (size_t)t.group_threads;
 }
 
 /* threads we know of that may still be alive */

@@ -116,6 +116,7 @@ int proc_parse_stat(const char *buf, struct thread *t)
 	t->flags = f[9];
 	t->utime = f[14];
 	t->stime = f[15];
+	t->group_threads = (long)f[20];
 	t->starttime = f[22];
 	t->cpu = (int)f[39];
 	return 0;
@@ -504,8 +505,8 @@ static long status_field(const char *buf, const char *key)
 	return strtol(s + strlen(key), NULL, 10);
 }
 
-enum attach_err proc_read(int pfd, struct process *p, const struct proc_opts *o,
-			  struct sb *err)
+static enum attach_err proc_read_once(int pfd, struct process *p, const struct proc_opts *o,
+				     struct sb *err)
 {
 	char buf[8192], link[PATH_MAX];
 	pid_t *tids = NULL;
@@ -708,4 +709,35 @@ void proc_explain_eperm(int pfd, const struct process *p, struct sb *err)
 		sb_adds(err, ": a security module (SELinux, AppArmor, seccomp) or a "
 			"user namespace denied it");
 	(void)pfd;
+}
+
+/* While a process calls exec, its files may read as gone (no threads
+ * listed, maps unreadable) and its leader as a zombie although the
+ * process lives on: the exec'ing thread waits, in the kernel, for its
+ * siblings to die, which on a busy machine takes more than a few
+ * milliseconds.  So: read again while the process's own stat is
+ * readable and, for a zombie leader, while it still counts live threads
+ * (a zombie process counts one); up to 200 ms. */
+enum attach_err proc_read(int pfd, struct process *p, const struct proc_opts *o,
+			  struct sb *err)
+{
+	pid_t pid = p->pid;
+	enum attach_err rc;
+	char buf[1024];
+	struct thread leader;
+	int attempt;
+	for (attempt = 0;; attempt++) {
+		rc = proc_read_once(pfd, p, o, err);
+		memset(&leader, 0, sizeof(leader));
+		if ((rc != ATTACH_ENOPROC && rc != ATTACH_EUNSUPPORTED) || attempt == 100 ||
+		    read_file_at(pfd, "stat", buf, sizeof(buf)) <= 0 ||
+		    proc_parse_stat(buf, &leader) < 0)
+			return rc;
+		if (rc == ATTACH_EUNSUPPORTED && (leader.state != 'Z' || leader.group_threads < 2))
+			return rc;	/* not the exec case */
+		process_free(p);
+		process_init(p, pid);
+		sb_release(err);
+		usleep(2000);
+	}
 }

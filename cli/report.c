@@ -47,40 +47,6 @@ void report_print_stats(const struct process *p)
 		p->t_unwind / 1e6, p->t_symbolize / 1e6, p->t_render / 1e6);
 }
 
-/* The /proc facts.  While a process calls exec, its files may read as
- * gone (no threads listed, maps unreadable) and its leader as a zombie
- * although the process lives on: the exec'ing thread waits, in the
- * kernel, for its siblings to die, which on a busy machine takes more
- * than a few milliseconds.  So: read again while the process's own stat
- * is readable and, for a zombie leader, while it still counts live
- * threads (a zombie process counts one); up to 200 ms. */
-static enum attach_err read_facts(int pfd, struct process *p, const struct proc_opts *po,
-				  struct sb *err)
-{
-	pid_t pid = p->pid;
-	enum attach_err rc;
-	char buf[512];
-	const char *r;
-	int attempt;
-	long nthreads = 0;
-	for (attempt = 0;; attempt++) {
-		process_init(p, pid);
-		sb_release(err);
-		rc = proc_read(pfd, p, po, err);
-		if ((rc != ATTACH_ENOPROC && rc != ATTACH_EUNSUPPORTED) || attempt == 100 ||
-		    read_file_at(pfd, "stat", buf, sizeof(buf)) <= 0 || !(r = strrchr(buf, ')')))
-			return rc;
-		if (rc == ATTACH_EUNSUPPORTED) {
-			if (sscanf(r + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
-				   "%*d %*d %*d %*d %ld", &nthreads) != 1 ||
-			    r[2] != 'Z' || nthreads < 2)
-				return rc;	/* not the exec case */
-		}
-		process_free(p);
-		usleep(2000);
-	}
-}
-
 /* /proc facts, capture, unwind.  A target that calls exec (or unmaps a
  * library) under us is taken once more from the start; the second time
  * its frames are marked as possibly wrong. */
@@ -93,8 +59,9 @@ static enum attach_err snapshot(int pfd, struct process *p, const struct proc_op
 	int attempt;
 	pid_t pid = p->pid;
 	for (attempt = 0;; attempt++) {
-		p->pid = pid;
-		rc = read_facts(pfd, p, po, err);
+		process_init(p, pid);
+		sb_release(err);
+		rc = proc_read(pfd, p, po, err);
 		if (rc != ATTACH_OK)
 			return rc;
 		for (i = 0; i < ntids; i++)
@@ -156,7 +123,8 @@ int report_take(pid_t pid, const struct report_opts *o, const pid_t *tids, size_
 	if (o->stacks) {
 		rc = snapshot(pfd, p, &po, &co, tids, ntids, o->max_depth, &err);
 	} else {
-		rc = read_facts(pfd, p, &po, &err);
+		process_init(p, pid);
+		rc = proc_read(pfd, p, &po, &err);
 		for (i = 0; rc == ATTACH_OK && i < ntids; i++)
 			if (!process_find_thread(p, tids[i])) {
 				sb_addf(&err, "thread %d is not a thread of process %d",

@@ -130,6 +130,7 @@ struct thread {
 	unsigned long flags;	/* PF_* from stat */
 	uint64_t utime, stime;	/* clock ticks */
 	unsigned long long starttime;
+	long group_threads;	/* num_threads of its stat: the process's live threads */
 	pid_t tracer;		/* TracerPid, 0 when not traced */
 
 	long syscall_nr;	/* or SYSCALL_RUNNING/NONE/UNKNOWN */

@@ -73,6 +73,15 @@ static int same_build_id(Elf *e, const unsigned char *bits, int n)
 	return len == n && !memcmp(id, bits, (size_t)n);
 }
 
+int debugfile_has_build_id(int fd, const unsigned char *bits, int n)
+{
+	Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	int same = e && elf_kind(e) == ELF_K_ELF && same_build_id(e, bits, n);
+	if (e)
+		elf_end(e);
+	return same;
+}
+
 /* Uncompressed size of the file's compressed sections, 0 if none, or
  * (size_t)-1 when it is not worth it or not possible. */
 static size_t inflated_size(Elf *e)

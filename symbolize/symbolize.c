@@ -12,7 +12,6 @@
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
-#include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -55,16 +54,6 @@ static int find_elf_none(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Ad
 static struct sctx *cur;	/* symbolization is single-threaded */
 static int open_in_root(struct sctx *c, const char *path);
 
-static int same_build_id(int fd, const unsigned char *bits, int n)
-{
-	Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	const void *id;
-	int same = e && dwelf_elf_gnu_build_id(e, &id) == n && !memcmp(id, bits, (size_t)n);
-	if (e)
-		elf_end(e);
-	return same;
-}
-
 /*
  * The debug file of a module, in this order:
  *   - an uncompressed copy from our cache (debugcache.c);
@@ -105,7 +94,7 @@ static int find_debuginfo(Dwfl_Module *mod, void **ud, const char *modname,
 		char *path = xasprintf(where[k], (int)(slash + 1 - file_name), file_name,
 				       debuglink_file);
 		fd = strcmp(path, file_name) ? open_in_root(cur, path) : -1;
-		if (fd >= 0 && same_build_id(fd, bits, n)) {
+		if (fd >= 0 && debugfile_has_build_id(fd, bits, n)) {
 			free(*debuginfo_file_name);
 			*debuginfo_file_name = path;
 			debugcache_add(fd, bits, n);

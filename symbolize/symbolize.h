@@ -35,6 +35,8 @@ void symbolize_process(struct process *p, int pfd, const struct symbolize_opts *
  * failure only means no copy. */
 int debugcache_open(const unsigned char *bits, int n);
 void debugcache_add(int fd, const unsigned char *bits, int n);
+/* Is fd an ELF file whose build ID is bits[0..n)? */
+int debugfile_has_build_id(int fd, const unsigned char *bits, int n);
 
 /* Demangle a C++ (_Z) or Rust (legacy _ZN..E, v0 _R) name.  Returns a
  * new string: the demangled name, or a copy of the input. */

@@ -66,6 +66,16 @@ test_done() {
 	[ "$n_fail" = 0 ]
 }
 
+# wait_ready FILE: until a program wrote its ready file (10 s)
+wait_ready() {
+	for _wr in $(seq 1 200); do
+		[ -s "$1" ] && return 0
+		sleep 0.05
+	done
+	say "# $1 never got written: the program did not get ready"
+	return 1
+}
+
 # start_fixture NAME [ARGS...]: start a fixture that writes "PID [PORT]"
 # to its ready file once every thread is in place.
 start_fixture() {
@@ -76,15 +86,7 @@ start_fixture() {
 	PIDS="$PIDS $!"
 	FIXTURE_PID=$!
 	eval "READY_$FIXTURE_PID=\$ready"
-	i=0
-	while [ ! -s "$ready" ]; do
-		i=$((i + 1))
-		if [ $i -gt 200 ]; then
-			say "# fixture $name did not get ready"
-			return 1
-		fi
-		sleep 0.05
-	done
+	wait_ready "$ready" || return 1
 	FIXTURE_PORT=$(cut -d' ' -f2 "$ready")
 	return 0
 }

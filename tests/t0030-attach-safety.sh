@@ -79,7 +79,7 @@ test_expect_success 'job control: a job stopped with ^Z stays stopped, a bg job 
 	J=inspect-job-$$
 	tmux new-session -d -s $J -x 120 -y 30 "bash --norc --noprofile -i" &&
 	tmux send-keys -t $J "$FIX/states $TMP/ready.job nospin" Enter &&
-	for i in $(seq 1 100); do test -s $TMP/ready.job && break; sleep 0.05; done &&
+	wait_ready $TMP/ready.job &&
 	jpid=$(cut -d" " -f1 $TMP/ready.job) && PIDS="$PIDS $jpid" &&
 	tmux send-keys -t $J C-z && sleep 0.5 &&
 	test "$(thread_states $jpid | sort -u)" = T &&
@@ -179,7 +179,7 @@ test_expect_success 'an unprivileged user: another user'"'"'s process is refused
 	setpriv --reuid=65534 --regid=65534 --clear-groups $u/states $u/ready nospin \
 		>/dev/null 2>&1 & npid=$!
 	PIDS="$PIDS $npid"
-	for i in $(seq 1 100); do test -s $u/ready && break; sleep 0.05; done
+	wait_ready $u/ready || return 1
 	setpriv --reuid=65534 --regid=65534 --clear-groups $u/inspect stack --max-depth 1000 $npid >out 2>err ||
 		{ cat err; return 1; }
 	expect_grep "^3 threads: condition wait" out && expect_grep "pool_worker" out &&

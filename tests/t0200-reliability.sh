@@ -70,7 +70,7 @@ test_expect_success 'a binary deleted after start still resolves its functions' 
 	cp "$FIX/states" "$TMP/doomed" || return 1
 	"$TMP/doomed" "$TMP/ready.doomed" nospin >/dev/null 2>&1 & dpid=$!
 	PIDS="$PIDS $dpid"
-	for i in $(seq 1 100); do [ -s "$TMP/ready.doomed" ] && break; sleep 0.05; done
+	wait_ready $TMP/ready.doomed || return 1
 	rm -f "$TMP/doomed" &&
 	grep -q "doomed (deleted)" /proc/$dpid/maps &&
 	"$INSPECT" stack $dpid >out; test $? -le 1 &&
@@ -85,7 +85,7 @@ test_expect_success 'a process in its own mount and PID namespaces, its binary o
 	EOS
 	unshare --mount --pid --fork --kill-child --mount-proc sh ns.sh >/dev/null 2>&1 & upid=$!
 	PIDS="$PIDS $upid"
-	for i in $(seq 1 100); do [ -s "$TMP/ready.ns" ] && break; sleep 0.05; done
+	wait_ready $TMP/ready.ns || return 1
 	# the fixture is PID 1 inside; find its PID here
 	npid=$(pgrep -f "^$TMP/ns/nsstates") &&
 	test "$(cat "$TMP/ready.ns" | cut -d" " -f1)" = 1 &&
@@ -116,7 +116,7 @@ for plant in none symlink fifo; do
 		d=$TMP/plant-'$plant' && plant_prepare $d || return 1
 		$d/states $d/ready nospin >/dev/null 2>&1 & ppid=$!
 		PIDS="$PIDS $ppid"
-		for i in $(seq 1 100); do test -s $d/ready && break; sleep 0.05; done
+		wait_ready $d/ready || return 1
 		case '$plant' in
 		symlink) mv $d/states.debug $TMP/host-file && ln -s $TMP/host-file $d/states.debug ;;
 		fifo) rm $d/states.debug && mkfifo $d/states.debug ;;
@@ -146,7 +146,7 @@ test_expect_success 'compressed debug sections: an uncompressed copy cached by b
 	compressed $d/states.debug || return 1
 	$d/states $d/ready nospin >/dev/null 2>&1 & zpid=$!
 	PIDS="$PIDS $zpid"
-	for i in $(seq 1 100); do test -s $d/ready && break; sleep 0.05; done
+	wait_ready $d/ready || return 1
 	id=$(readelf -n $d/states | awk "/Build ID/ { print \$3 }") &&
 	INSPECT_CACHE_DIR=$TMP/cache "$INSPECT" stack --max-depth 1000 $zpid >out1 &&
 	expect_grep "pool_worker\+0x[0-9a-f]+  states  states.c:" out1 &&
