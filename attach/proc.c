@@ -506,7 +506,7 @@ static long status_field(const char *buf, const char *key)
 }
 
 static enum attach_err proc_read_once(int pfd, struct process *p, const struct proc_opts *o,
-				     struct sb *err)
+				     struct sb *err, int *zombie)
 {
 	char buf[8192], link[PATH_MAX];
 	pid_t *tids = NULL;
@@ -622,6 +622,7 @@ static enum attach_err proc_read_once(int pfd, struct process *p, const struct p
 	if (n <= 0) {
 		free(tids);
 		if (leader.state == 'Z') {
+			*zombie = 1;
 			sb_addf(err, "process %d (%s) is a zombie: it has exited and "
 				"waits for its parent to collect its status",
 				(int)p->pid, p->comm);
@@ -646,6 +647,7 @@ static enum attach_err proc_read_once(int pfd, struct process *p, const struct p
 	free(tids);
 	if (p->nthreads == 1 && p->threads[0].state == 'Z' && p->threads[0].tid == p->pid &&
 	    !o->only_tids) {
+		*zombie = 1;
 		sb_addf(err, "process %d (%s) is a zombie: it has exited and waits "
 			"for its parent to collect its status", (int)p->pid, p->comm);
 		return ATTACH_EUNSUPPORTED;
@@ -716,8 +718,8 @@ void proc_explain_eperm(int pfd, const struct process *p, struct sb *err)
  * process lives on: the exec'ing thread waits, in the kernel, for its
  * siblings to die, which on a busy machine takes more than a few
  * milliseconds.  So: read again while the process's own stat is
- * readable and, for a zombie leader, while it still counts live threads
- * (a zombie process counts one); up to 200 ms. */
+ * readable, unless it is a zombie process (a zombie leader counting one
+ * thread); up to 200 ms. */
 enum attach_err proc_read(int pfd, struct process *p, const struct proc_opts *o,
 			  struct sb *err)
 {
@@ -727,14 +729,17 @@ enum attach_err proc_read(int pfd, struct process *p, const struct proc_opts *o,
 	struct thread leader;
 	int attempt;
 	for (attempt = 0;; attempt++) {
-		rc = proc_read_once(pfd, p, o, err);
+		int zombie = 0;
+		rc = proc_read_once(pfd, p, o, err, &zombie);
 		memset(&leader, 0, sizeof(leader));
-		if ((rc != ATTACH_ENOPROC && rc != ATTACH_EUNSUPPORTED) || attempt == 100 ||
+		if ((rc != ATTACH_ENOPROC && !zombie) || attempt == 100 ||
 		    read_file_at(pfd, "stat", buf, sizeof(buf)) <= 0 ||
 		    proc_parse_stat(buf, &leader) < 0)
 			return rc;
-		if (rc == ATTACH_EUNSUPPORTED && (leader.state != 'Z' || leader.group_threads < 2))
-			return rc;	/* not the exec case */
+		/* a zombie process counts one thread; a leader still a
+		 * zombie beside live threads, or no longer one, was an exec */
+		if (zombie && leader.state == 'Z' && leader.group_threads < 2)
+			return rc;
 		process_free(p);
 		process_init(p, pid);
 		sb_release(err);
