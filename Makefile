@@ -53,7 +53,7 @@ SRC = cli/inspect.c cli/stack.c cli/list.c cli/count.c cli/report.c cli/top.c \
 	symbolize/symbolize.c symbolize/demangle.c symbolize/debugcache.c \
 	model/model.c model/group.c model/wait.c model/top.c \
 	ui/text.c ui/json.c ui/toplayout.c ui/topcurses.c \
-	util/util.c
+	util/util.c util/modfile.c
 OBJ = $(SRC:%.c=$(OUT)/%.o)
 LIB_OBJ = $(filter-out $(OUT)/cli/%,$(OBJ))
 

@@ -8,20 +8,16 @@
  */
 #define _GNU_SOURCE
 #include "symbolize.h"
+#include "../util/modfile.h"
 #include "../util/util.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define MAX_MODULE_SIZE (4ull << 30)	/* refuse larger "libraries" */
@@ -37,7 +33,8 @@ struct smod {
 
 struct sctx {
 	struct process *p;
-	int pfd, mfd, rootfd;
+	int pfd;
+	struct modfiles files;
 	Dwfl *dwfl;
 	struct smod *mods;
 	size_t nmods;
@@ -52,7 +49,6 @@ static int find_elf_none(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Ad
 }
 
 static struct sctx *cur;	/* symbolization is single-threaded */
-static int open_in_root(struct sctx *c, const char *path);
 
 /*
  * The debug file of a module, in this order:
@@ -93,7 +89,7 @@ static int find_debuginfo(Dwfl_Module *mod, void **ud, const char *modname,
 	for (k = 0; k < sizeof(where) / sizeof(*where); k++) {
 		char *path = xasprintf(where[k], (int)(slash + 1 - file_name), file_name,
 				       debuglink_file);
-		fd = strcmp(path, file_name) ? open_in_root(cur, path) : -1;
+		fd = strcmp(path, file_name) ? modfiles_open_path(&cur->files, path) : -1;
 		if (fd >= 0 && debugfile_has_build_id(fd, bits, n)) {
 			free(*debuginfo_file_name);
 			*debuginfo_file_name = path;
@@ -116,64 +112,10 @@ static const Dwfl_Callbacks callbacks = {
 	.debuginfo_path = &debuginfo_path,
 };
 
-static int check_file(int fd, const struct mapping *m, int check_inode)
-{
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		return -1;
-	if ((uint64_t)st.st_size > MAX_MODULE_SIZE)
-		return -1;
-	if (check_inode && m && (uint64_t)st.st_ino != m->inode)
-		return -1;
-	/* back to blocking reads for libelf */
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	return 0;
-}
-
-/* Open the file behind mapping m without following anything the
- * target controls outside its own root. */
+/* the file behind mapping m: see util/modfile.h */
 static int open_module(struct sctx *c, const struct mapping *m)
 {
-	char path[128];
-	int fd;
-	snprintf(path, sizeof(path), "map_files/%llx-%llx",
-		 (unsigned long long)m->start, (unsigned long long)m->end);
-	fd = openat(c->mfd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd >= 0) {
-		if (check_file(fd, m, 0) == 0)
-			return fd;
-		close(fd);
-	}
-	if (m->deleted || !m->path)
-		return -1;
-	fd = open_in_root(c, m->path);
-	if (fd >= 0 && check_file(fd, m, 1) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Open path inside the target's root: no symlinks followed (a module's
- * path from /proc/PID/maps has them resolved already; one there now was
- * planted since), non-blocking, a regular file or nothing. */
-static int open_in_root(struct sctx *c, const char *path)
-{
-	struct open_how how;
-	int fd;
-	if (c->rootfd < 0 || path[0] != '/')
-		return -1;
-	memset(&how, 0, sizeof(how));
-	how.flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
-	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS;
-	fd = (int)syscall(SYS_openat2, c->rootfd, path, &how, sizeof(how));
-	if (fd < 0)
-		return -1;
-	if (check_file(fd, NULL, 0) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return modfiles_open_mapping(&c->files, m->start, m->end, m->path, m->deleted, m->inode);
 }
 
 static void build_modules(struct sctx *c)
@@ -453,8 +395,7 @@ void symbolize_process(struct process *p, int pfd, const struct symbolize_opts *
 	c.p = p;
 	c.pfd = pfd;
 	c.o = o;
-	c.mfd = p->mm_dirfd > 0 ? p->mm_dirfd : pfd;
-	c.rootfd = openat(c.mfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	modfiles_init(&c.files, p->mm_dirfd > 0 ? p->mm_dirfd : pfd, MAX_MODULE_SIZE);
 	cur = &c;
 	c.dwfl = dwfl_begin(&callbacks);
 	build_modules(&c);
@@ -495,7 +436,6 @@ void symbolize_process(struct process *p, int pfd, const struct symbolize_opts *
 	}
 	free(c.mods);
 	cur = NULL;
-	if (c.rootfd >= 0)
-		close(c.rootfd);
+	modfiles_release(&c.files);
 	p->t_symbolize = now_ns() - t0;
 }

@@ -188,6 +188,29 @@ test_expect_success 'an unprivileged user: another user'"'"'s process is refused
 	expect_grep "^threads 14$" cnt && check_healthy $npid
 '
 
+# Its maps name files with the jail in front (/…/jail/lib/…/libc.so.6)
+# while /proc/PID/root is the jail; without map_files (root only) the
+# modules are found by taking that prefix off.
+test_expect_success 'an unprivileged user, a chrooted process of its own: frames and source lines' '
+	j=$TMP/jail && mkdir -p $j/tmp && chmod 755 "$TMP" $j && chmod 1777 $j/tmp &&
+	cp "$FIX/states" $j/ &&
+	for l in $(ldd $j/states | grep -o "/[^ ]*"); do
+		mkdir -p $j$(dirname $l) && cp $l $j$l || return 1
+	done &&
+	u=$TMP/unpriv && mkdir -p $u && cp "$INSPECT" $u/ && chown -R 65534:65534 $u || return 1
+	chroot --userspec=65534:65534 $j /states /tmp/ready nospin >/dev/null 2>&1 & jpid=$!
+	PIDS="$PIDS $jpid"
+	wait_ready $j/tmp/ready || return 1
+	grep -q " $j/states$" /proc/$jpid/maps &&
+	setpriv --reuid=65534 --regid=65534 --clear-groups $u/inspect stack --max-depth 1000 $jpid \
+		>out 2>err || { cat err; return 1; }
+	expect_grep "^process $jpid \(states\): 14 threads" out &&
+	expect_grep "^3 threads: condition wait" out &&
+	expect_grep "pool_worker\+0x[0-9a-f]*  states  states.c:" out &&
+	expect_grep "pthread_cond_wait\+0x[0-9a-f]*  libc.so.6" out &&
+	expect_no_grep "\?\? 0x" out && check_healthy $jpid
+'
+
 test_expect_success 'a zombie leader (main called pthread_exit): the others are shown' '
 	start_fixture zombie leader &&
 	"$INSPECT" stack $FIXTURE_PID >out &&
