@@ -14,7 +14,10 @@
  * The unwind table of a module is found from the ELF program headers
  * mapped in the target itself (PT_GNU_EH_FRAME), so no file is opened:
  * a binary that was deleted, replaced, or lives in another mount
- * namespace unwinds the same.  We do not use libunwind-ptrace's
+ * namespace unwinds the same.  Only a module without that header (a
+ * -static binary from gcc) has its file opened, as the symbolizer opens
+ * it (util/modfile.h), to build the table from .eh_frame.  We do not
+ * use libunwind-ptrace's
  * _UPT_find_proc_info: it re-reads /proc/PID/maps, opens module paths
  * on the host, and needs the thread stopped.
  *
@@ -24,6 +27,7 @@
  */
 #define _GNU_SOURCE
 #include "attach.h"
+#include "../util/modfile.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -34,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 extern int _Ux86_64_dwarf_search_unwind_table(unw_addr_space_t, unw_word_t,
 					      unw_dyn_info_t *, unw_proc_info_t *,
@@ -53,7 +58,14 @@ struct umod {
 	int state;		/* 0 unknown, 1 has table, -1 none */
 	unw_dyn_info_t di;
 	const struct mapping *first;
+	int32_t *table;		/* our own search table (no PT_GNU_EH_FRAME) */
+	size_t table_bytes;
 };
+
+/* Where libunwind reads a table we built: an address no user process
+ * can map, module i's at TABLE_BASE + i * TABLE_SPAN. */
+#define TABLE_BASE 0xfff0000000000000ull
+#define TABLE_SPAN (1ull << 36)
 
 /* Whether CFI covers a PC, asked once per distinct PC: asking libunwind
  * costs a search of the unwind table and, inside libunwind, four
@@ -73,6 +85,7 @@ struct uctx {
 	size_t nmods;
 	struct pcinfo *pcinfo;
 	size_t npcinfo, pcinfo_cap;	/* cap: a power of two */
+	struct modfiles files;
 };
 
 static struct uctx *cur;	/* unwinding is single-threaded */
@@ -137,6 +150,14 @@ static int read_mem(uint64_t addr, void *out, size_t n)
 		memcpy(out, c->stack + (addr - c->stack_lo), n);
 		return 0;
 	}
+	if (addr >= TABLE_BASE) {
+		size_t i = (addr - TABLE_BASE) / TABLE_SPAN;
+		uint64_t off = (addr - TABLE_BASE) % TABLE_SPAN;
+		if (i >= cur->nmods || off + n > cur->mods[i].table_bytes || off + n < off)
+			return -1;
+		memcpy(out, (const uint8_t *)cur->mods[i].table + off, n);
+		return 0;
+	}
 	while (n) {
 		uint64_t pa = addr & ~(uint64_t)(PAGE - 1);
 		size_t off = addr - pa, k = PAGE - off;
@@ -192,6 +213,248 @@ static uint64_t rd_enc(uint64_t *pos, uint8_t enc, uint64_t base, int *ok)
 	return v;
 }
 
+/*
+ * A module without PT_GNU_EH_FRAME: gcc links -static binaries without
+ * --eh-frame-hdr, so their .eh_frame has no search table, and without
+ * one libunwind falls back to frame pointers, which skip frames of code
+ * built without them.  We build the table ourselves from the module's
+ * file (the section headers are not in memory): the start address and
+ * offset of every FDE in .eh_frame, sorted, in the format of
+ * .eh_frame_hdr's table, which libunwind then searches like any other.
+ */
+#define EH_MAX (64u << 20)		/* a larger .eh_frame is not believed */
+
+struct ehbuf {
+	const uint8_t *d;
+	size_t n;
+	uint64_t rt;		/* run-time address of d[0] */
+	uint64_t bias;
+};
+
+static int eh_uleb(const struct ehbuf *b, size_t *p, uint64_t *v)
+{
+	unsigned shift = 0;
+	*v = 0;
+	while (*p < b->n && shift < 64) {
+		uint8_t c = b->d[(*p)++];
+		*v |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80))
+			return 0;
+		shift += 7;
+	}
+	return -1;
+}
+
+/* a pointer of encoding enc at d[*p]; -1 for encodings we do not take */
+static int eh_ptr(const struct ehbuf *b, size_t *p, uint8_t enc, uint64_t *v)
+{
+	size_t at = *p, k;
+	uint64_t x = 0;
+	switch (enc & 0x0f) {
+	case 0x00: case 0x04: case 0x0c: k = 8; break;
+	case 0x03: case 0x0b: k = 4; break;
+	case 0x02: case 0x0a: k = 2; break;
+	default: return -1;
+	}
+	if (at + k > b->n)
+		return -1;
+	memcpy(&x, b->d + at, k);	/* little-endian */
+	if ((enc & 0x0f) == 0x0b)
+		x = (uint64_t)(int64_t)(int32_t)x;
+	else if ((enc & 0x0f) == 0x0a)
+		x = (uint64_t)(int64_t)(int16_t)x;
+	*p = at + k;
+	switch (enc & 0x70) {
+	case 0x00: *v = x + b->bias; return 0;		/* absolute, as linked */
+	case 0x10: *v = x + b->rt + at; return 0;	/* pcrel */
+	default: return -1;
+	}
+}
+
+/* the FDE pointer encoding of the CIE whose body (after its id) is at p */
+static int eh_cie_enc(const struct ehbuf *b, size_t p, size_t end)
+{
+	const char *aug;
+	size_t i, alen;
+	uint64_t v;
+	uint8_t version;
+	struct ehbuf lim = *b;
+	lim.n = end;
+	if (p >= end)
+		return -1;
+	version = b->d[p++];
+	aug = (const char *)b->d + p;
+	alen = strnlen(aug, end - p);
+	if (p + alen >= end)
+		return -1;
+	p += alen + 1;
+	if (strstr(aug, "eh"))
+		p += 8;
+	if (eh_uleb(&lim, &p, &v) < 0 || eh_uleb(&lim, &p, &v) < 0)	/* code, data align */
+		return -1;
+	if (version == 1)
+		p++;
+	else if (eh_uleb(&lim, &p, &v) < 0)
+		return -1;
+	if (aug[0] != 'z')
+		return 0;
+	if (eh_uleb(&lim, &p, &v) < 0)
+		return -1;
+	for (i = 1; i < alen; i++) {
+		if (p >= end)
+			return -1;
+		switch (aug[i]) {
+		case 'R': return b->d[p];
+		case 'L': p++; break;
+		case 'P': {
+			uint8_t e = b->d[p++];
+			if (eh_ptr(&lim, &p, e & 0x0f, &v) < 0)
+				return -1;
+			break;
+		}
+		case 'S': case 'B': case 'G': break;
+		default: return -1;
+		}
+	}
+	return 0;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* the entry (CIE or FDE) at pos: its id field at *body, its end */
+static int eh_entry(const struct ehbuf *b, size_t pos, size_t *body, size_t *end)
+{
+	uint64_t len;
+	uint32_t l4;
+	if (pos > b->n || b->n - pos < 4)
+		return -1;
+	memcpy(&l4, b->d + pos, 4);
+	*body = pos + 4;
+	len = l4;
+	if (l4 == 0xffffffffu) {
+		if (b->n - pos < 12)
+			return -1;
+		memcpy(&len, b->d + pos + 4, 8);
+		*body = pos + 12;
+	}
+	if (len < 4 || len > b->n - *body)
+		return -1;	/* also the terminator (length 0) */
+	*end = *body + len;
+	return 0;
+}
+
+/* the (start, FDE) table of .eh_frame in b, relative to b->rt */
+static size_t eh_table(const struct ehbuf *b, int32_t **out)
+{
+	size_t pos = 0, n = 0, cap = 0, cie = (size_t)-1, body, end, cbody, cend, p;
+	int32_t *t = NULL;
+	int enc = -1;
+	uint64_t start;
+	uint32_t id;
+	for (; eh_entry(b, pos, &body, &end) == 0; pos = end) {
+		memcpy(&id, b->d + body, 4);
+		if (!id || id > body)
+			continue;	/* a CIE, or a pointer out of the section */
+		if (body - id != cie) {
+			cie = body - id;
+			enc = eh_entry(b, cie, &cbody, &cend) < 0 || memcmp(b->d + cbody, "\0\0\0", 4)
+			    ? -1 : eh_cie_enc(b, cbody + 4, cend);
+		}
+		p = body + 4;
+		if (enc < 0 || eh_ptr(b, &p, (uint8_t)enc, &start) < 0 || !start ||
+		    start - b->rt + 0x80000000ull > 0xffffffffull || pos > 0x7fffffffu)
+			continue;
+		grow((void **)&t, &cap, n, 2 * sizeof(*t));
+		t[2 * n] = (int32_t)(int64_t)(start - b->rt);
+		t[2 * n + 1] = (int32_t)pos;
+		n++;
+	}
+	if (n)
+		qsort(t, n, 2 * sizeof(*t), cmp_entry);
+	*out = t;
+	return n;
+}
+
+/* .eh_frame of the module's file, read into *buf; its address as linked */
+static int eh_section(int fd, uint8_t **buf, size_t *len, uint64_t *addr)
+{
+	Elf64_Ehdr eh;
+	Elf64_Shdr *sh = NULL, str;
+	char *names = NULL;
+	int i, found = -1;
+	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_shentsize != sizeof(*sh) ||
+	    !eh.e_shnum || eh.e_shnum > 8192 || eh.e_shstrndx >= eh.e_shnum)
+		return -1;
+	sh = xmalloc(eh.e_shnum * sizeof(*sh));
+	if (pread(fd, sh, eh.e_shnum * sizeof(*sh), eh.e_shoff) != (ssize_t)(eh.e_shnum * sizeof(*sh)))
+		goto out;
+	str = sh[eh.e_shstrndx];
+	if (str.sh_size > (1u << 20))
+		goto out;
+	names = xmalloc(str.sh_size + 1);
+	if (pread(fd, names, str.sh_size, str.sh_offset) != (ssize_t)str.sh_size)
+		goto out;
+	names[str.sh_size] = '\0';
+	for (i = 0; i < eh.e_shnum; i++) {
+		if (sh[i].sh_name >= str.sh_size || strcmp(names + sh[i].sh_name, ".eh_frame") ||
+		    sh[i].sh_type != SHT_PROGBITS || !(sh[i].sh_flags & SHF_ALLOC) ||
+		    !sh[i].sh_size || sh[i].sh_size > EH_MAX)
+			continue;
+		*buf = xmalloc(sh[i].sh_size);
+		if (pread(fd, *buf, sh[i].sh_size, sh[i].sh_offset) != (ssize_t)sh[i].sh_size) {
+			free(*buf);
+			break;
+		}
+		*len = sh[i].sh_size;
+		*addr = sh[i].sh_addr;
+		found = 0;
+		break;
+	}
+out:
+	free(sh);
+	free(names);
+	return found;
+}
+
+static void build_table(struct umod *m, uint64_t bias)
+{
+	const struct mapping *f = m->first;
+	struct ehbuf b;
+	uint8_t *buf;
+	size_t n;
+	uint64_t addr;
+	int fd = modfiles_open_mapping(&cur->files, f->start, f->end, f->path, f->deleted,
+				       f->inode);
+	if (fd < 0)
+		return;
+	if (eh_section(fd, &buf, &b.n, &addr) < 0) {
+		close(fd);
+		return;
+	}
+	close(fd);
+	b.d = buf;
+	b.bias = bias;
+	b.rt = addr + bias;
+	n = eh_table(&b, &m->table);
+	free(buf);
+	if (!n)
+		return;
+	m->table_bytes = n * 2 * sizeof(int32_t);
+	memset(&m->di, 0, sizeof(m->di));
+	m->di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
+	m->di.start_ip = m->lo;
+	m->di.end_ip = m->hi;
+	m->di.u.rti.segbase = b.rt;
+	m->di.u.rti.table_data = TABLE_BASE + (uint64_t)(m - cur->mods) * TABLE_SPAN;
+	m->di.u.rti.table_len = m->table_bytes / sizeof(unw_word_t);
+	m->state = 1;
+}
+
 static void load_module(struct umod *m)
 {
 	Elf64_Ehdr eh;
@@ -215,8 +478,10 @@ static void load_module(struct umod *m)
 		if (ph.p_type == PT_GNU_EH_FRAME)
 			hdr = ph.p_vaddr;
 	}
-	if (!hdr)
+	if (!hdr) {
+		build_table(m, bias);
 		return;
+	}
 	hdr += bias;
 	if (read_mem(hdr, h, 4) < 0 || h[0] != 1 || h[3] != 0x3b)
 		return;		/* only the binary-search table format */
@@ -511,6 +776,7 @@ void unwind_process(struct process *p, size_t max_depth)
 	u.p = p;
 	u.pages = xcalloc(NPAGES, sizeof(*u.pages));
 	build_modules(&u);
+	modfiles_init(&u.files, p->mm_dirfd > 0 ? p->mm_dirfd : p->pid_dirfd, 4ull << 30);
 	cur = &u;
 	as = unw_create_addr_space(&accessors, 0);
 	if (as) {
@@ -527,7 +793,10 @@ void unwind_process(struct process *p, size_t max_depth)
 	for (i = 0; i < NPAGES; i++)
 		free(u.pages[i].data);
 	free(u.pages);
+	for (i = 0; i < u.nmods; i++)
+		free(u.mods[i].table);
 	free(u.mods);
 	free(u.pcinfo);
+	modfiles_release(&u.files);
 	p->t_unwind = now_ns() - t0;
 }

@@ -1,7 +1,7 @@
 #!/bin/bash
-# t0050-vs-eu-stack: on a pool of idle threads, the states fixture and
-# generated (JIT) code, every thread shows the same functions as eu-stack
-# shows for it.
+# t0050-vs-eu-stack: on a pool of idle threads, the states fixture (dynamic
+# and static) and generated (JIT) code, every thread shows the same
+# functions as eu-stack shows for it.
 . "$(dirname "$0")/lib.sh"
 
 # compare FILE-EU FILE-OURS: per TID, the list of function names
@@ -33,12 +33,15 @@ test_expect_success 'a pool of 300 idle threads: the same functions as eu-stack,
 	compare eu.txt ours.json
 '
 
-test_expect_success 'the states fixture: the same functions as eu-stack, thread by thread' '
-	start_fixture states nospin || return 1
-	eu-stack -r -n 0 -p $FIXTURE_PID >eu.txt 2>/dev/null
-	"$INSPECT" stack --raw --json --max-depth 1000 $FIXTURE_PID >ours.json &&
-	compare eu.txt ours.json
-'
+# states-static: gcc links a -static binary without .eh_frame_hdr
+for fx in states states-static; do
+	test_expect_success "the $fx fixture: the same functions as eu-stack, thread by thread" '
+		start_fixture $fx nospin || return 1
+		eu-stack -r -n 0 -p $FIXTURE_PID >eu.txt 2>/dev/null
+		"$INSPECT" stack --raw --json --max-depth 1000 $FIXTURE_PID >ours.json &&
+		compare eu.txt ours.json
+	'
+done
 
 test_expect_success 'generated code (JIT) without ELF or CFI: the same frames as eu-stack' '
 	start_fixture jit || return 1
