@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -83,6 +84,7 @@ struct uctx {
 	struct page *pages;
 	struct umod *mods;
 	size_t nmods;
+	size_t *mod_of_map;	/* per mapping: its module's index + 1, or 0 */
 	struct pcinfo *pcinfo;
 	size_t npcinfo, pcinfo_cap;	/* cap: a power of two */
 	struct modfiles files;
@@ -505,6 +507,7 @@ static void build_modules(struct uctx *u)
 	const struct maps *mp = &u->p->maps;
 	size_t i, j;
 	u->mods = xcalloc(mp->n ? mp->n : 1, sizeof(*u->mods));
+	u->mod_of_map = xcalloc(mp->n ? mp->n : 1, sizeof(*u->mod_of_map));
 	for (i = 0; i < mp->n; i++) {
 		const struct mapping *m = &mp->v[i];
 		struct umod *um = NULL;
@@ -533,6 +536,7 @@ static void build_modules(struct uctx *u)
 			um->lo = m->start;
 		}
 		um->hi = m->end;
+		u->mod_of_map[i] = (size_t)(um - u->mods) + 1;
 	}
 }
 
@@ -541,18 +545,19 @@ static void build_modules(struct uctx *u)
 static int a_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
 			    int need, void *arg)
 {
-	size_t i;
-	for (i = 0; i < cur->nmods; i++) {
-		struct umod *m = &cur->mods[i];
-		if (ip < m->lo || ip >= m->hi)
-			continue;
-		if (!m->state)
-			load_module(m);
-		if (m->state < 0)
-			return -UNW_ENOINFO;
-		return _Ux86_64_dwarf_search_unwind_table(as, ip, &m->di, pi, need, arg);
-	}
-	return -UNW_ENOINFO;
+	/* by the mapping: a module's mappings need not be contiguous (node
+	 * maps part of its text again far away), and what lies between is
+	 * not the module's */
+	const struct mapping *map = maps_find(&cur->p->maps, ip);
+	struct umod *m;
+	if (!map || !cur->mod_of_map[map - cur->p->maps.v])
+		return -UNW_ENOINFO;
+	m = &cur->mods[cur->mod_of_map[map - cur->p->maps.v] - 1];
+	if (!m->state)
+		load_module(m);
+	if (m->state < 0)
+		return -UNW_ENOINFO;
+	return _Ux86_64_dwarf_search_unwind_table(as, ip, &m->di, pi, need, arg);
 }
 
 static void a_put_unwind_info(unw_addr_space_t as, unw_proc_info_t *pi, void *arg)
@@ -685,6 +690,22 @@ static void push(struct thread *t, size_t *cap, uint64_t pc, int act)
 	t->npcs++;
 }
 
+/* Whether r is at the return of a clone system call: in it (the call
+ * number) or stopped at the next instruction ("mov $nr, %eax; syscall"
+ * just before). */
+static int after_clone(const struct user_regs_struct *r)
+{
+	uint8_t code[7];
+	uint32_t nr;
+	if (r->orig_rax == SYS_clone3 || r->orig_rax == SYS_clone)
+		return 1;
+	if (read_mem(r->rip - 7, code, sizeof(code)) < 0 || code[0] != 0xb8 ||
+	    code[5] != 0x0f || code[6] != 0x05)
+		return 0;
+	memcpy(&nr, code + 1, 4);
+	return nr == SYS_clone3 || nr == SYS_clone;
+}
+
 static void unwind_thread(unw_addr_space_t as, struct thread *t, size_t max_depth)
 {
 	unw_cursor_t c;
@@ -725,6 +746,23 @@ static void unwind_thread(unw_addr_space_t as, struct thread *t, size_t max_dept
 		push(t, &cap, ip, !t->npcs || sig);
 		prev_sp = sp;
 		has_info = has_unwind_info(&c, ip);
+		if (!has_info && t->npcs == 1 && after_clone(&t->cap.regs)) {
+			/* glibc's clone wrappers end their CFI before the system
+			 * call (the child's stack is not the caller's).  Caught
+			 * as clone returns 0 to it, a thread has just been born
+			 * and its fresh stack holds no caller.  Otherwise this
+			 * is the parent, in a leaf that pushed nothing: the
+			 * return address is at the stack pointer. */
+			uint64_t ra;
+			if (!t->cap.regs.rax)
+				break;
+			if (read_mem(sp, &ra, sizeof(ra)) == 0 && ra) {
+				cur->regs.rip = ra;
+				cur->regs.rsp = sp + 8;
+				if (unw_init_remote(&c, as, NULL) == 0)
+					continue;
+			}
+		}
 		if (!has_info && !sig) {
 			/* no CFI here (JIT code, hand-written assembly, code built
 			 * without unwind tables): follow the frame pointer ourselves
@@ -796,6 +834,7 @@ void unwind_process(struct process *p, size_t max_depth)
 	for (i = 0; i < u.nmods; i++)
 		free(u.mods[i].table);
 	free(u.mods);
+	free(u.mod_of_map);
 	free(u.pcinfo);
 	modfiles_release(&u.files);
 	p->t_unwind = now_ns() - t0;

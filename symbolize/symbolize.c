@@ -145,13 +145,35 @@ static void build_modules(struct sctx *c)
 	}
 }
 
-static struct smod *module_of(struct sctx *c, uint64_t pc)
+/* The module of the file behind mapping m.  A module's mappings need not
+ * be contiguous (node maps part of its text a second time far away), so
+ * an address between them is not taken as the module's. */
+static struct smod *module_of(struct sctx *c, const struct mapping *m)
 {
 	size_t i;
+	if (!m || !m->path)
+		return NULL;
 	for (i = 0; i < c->nmods; i++)
-		if (pc >= c->mods[i].lo && pc < c->mods[i].hi)
+		if (c->mods[i].first->inode == m->inode && !strcmp(c->mods[i].first->path, m->path))
 			return &c->mods[i];
 	return NULL;
+}
+
+/* addr, mapped by m, moved to where the ELF's program headers place its
+ * file offset: the same address unless the segment was mapped again
+ * elsewhere, which libdwfl (one base per module) would not know. */
+static uint64_t placed_addr(Elf *e, Dwarf_Addr bias, const struct mapping *m, uint64_t addr)
+{
+	uint64_t off = addr - m->start + m->offset;
+	size_t i, n;
+	GElf_Phdr ph;
+	if (!e || elf_getphdrnum(e, &n) != 0)
+		return addr;
+	for (i = 0; i < n; i++)
+		if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD &&
+		    off >= ph.p_offset && off - ph.p_offset < ph.p_filesz)
+			return ph.p_vaddr + (off - ph.p_offset) + bias;
+	return addr;
 }
 
 static void report(struct sctx *c, struct smod *sm)
@@ -244,9 +266,11 @@ static void call_site(Dwarf_Die *cu, Dwarf_Die *die, char **file, int *line)
 
 static void symbolize_pc(struct sctx *c, uint64_t pc, int act, struct symframe *sf)
 {
-	uint64_t addr = act ? pc : pc - 1;
-	struct smod *sm = module_of(c, addr);
+	uint64_t addr = act ? pc : pc - 1, mpc;
+	const struct mapping *m = maps_find(&c->p->maps, addr);
+	struct smod *sm = module_of(c, m);
 	struct symrow base;
+	Elf *e;
 	const char *sym;
 	GElf_Off off = 0;
 	GElf_Sym s;
@@ -259,7 +283,6 @@ static void symbolize_pc(struct sctx *c, uint64_t pc, int act, struct symframe *
 	memset(&base, 0, sizeof(base));
 	base.pc = pc;
 	if (!sm) {
-		const struct mapping *m = maps_find(&c->p->maps, addr);
 		base.module = (char *)(m && m->path ? m->path : "[anon]");
 		base.module_offset = m ? pc - m->start : pc;
 		add_row(sf, &base);
@@ -275,11 +298,14 @@ static void symbolize_pc(struct sctx *c, uint64_t pc, int act, struct symframe *
 		add_row(sf, &base);
 		return;
 	}
-	if (dwfl_module_getelf(sm->mod, &bias))
-		base.module_offset = pc - bias;
+	e = dwfl_module_getelf(sm->mod, &bias);
+	mpc = placed_addr(e, bias, m, addr) + (pc - addr);
+	addr += mpc - pc;
+	if (e)
+		base.module_offset = mpc - bias;
 	sym = dwfl_module_addrinfo(sm->mod, addr, &off, &s, NULL, NULL, NULL);
 	if (sym) {
-		base.function_offset = off + (addr != pc);
+		base.function_offset = off + !act;
 	}
 	ln = dwfl_module_getsrc(sm->mod, addr);
 	if (ln) {

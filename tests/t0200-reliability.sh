@@ -15,14 +15,16 @@ test_expect_success 'thread churn: 200 runs, none hangs, nothing left held, the 
 		timeout -s KILL 20 "$INSPECT" stack $FIXTURE_PID >out 2>err; st=$?
 		case $st in
 		0) ok=$((ok + 1)) ;;
-		1) partial=$((partial + 1)) ;;
+		1) partial=$((partial + 1)); grep -B4 "unwind stopped" out ;;
 		*) echo "run $i: status $st"; cat err; return 1 ;;
 		esac
 		expect_grep "^process $FIXTURE_PID \(churn\): " out || return 1
 		expect_grep "steady" out || return 1
 	done
-	echo "200 runs: $ok complete, $partial partial (a thread caught inside clone3)"
-	test $ok -ge 180 &&
+	echo "200 runs: $ok complete, $partial partial"
+	# a thread caught inside clone (born, or giving birth) used to end
+	# 10% of the runs early: glibc ends the wrappers'"'"' CFI before the call
+	test $ok -ge 198 &&
 	check_healthy $FIXTURE_PID &&
 	a=$(churn_count) && sleep 1 && b=$(churn_count) &&
 	echo "churn: $a -> $b in 1 s" && test $((b - a)) -gt 200
@@ -203,6 +205,20 @@ test_expect_success 'generated (JIT) code: its frame shown as [anon], the walk g
 	awk "/^  jit-nofp /,/^$/" out >nofp &&
 	expect_grep "\[anon\]\+0x" nofp && expect_grep "start_thread" nofp &&
 	expect_no_grep "unwind stopped" out && check_healthy $FIXTURE_PID
+'
+
+# node maps part of its text a second time, far from the rest, next to
+# its generated code: an address there is looked up where the program
+# headers place its file offset, and code between the two is [anon]
+test_expect_success 'code run from a second mapping of a file far from the first: its function and line' '
+	start_fixture jit remap || return 1
+	"$INSPECT" stack $FIXTURE_PID >out &&
+	awk "/^  remapped /,/^$/" out >far &&
+	expect_grep "#0 +remapped_wait\+0x[0-9a-f]+  jit  jit.c:" far &&
+	expect_grep "#1 +remap_caller\+0x[0-9a-f]+  jit  jit.c:" far &&
+	awk "/^  jit-fp /,/^$/" out >fp &&
+	expect_grep "#4 +\?\? 0x[0-9a-f]+  \[anon\]\+0x" fp &&
+	check_healthy $FIXTURE_PID
 '
 
 # gcc links -static without .eh_frame_hdr: the search table is built from
