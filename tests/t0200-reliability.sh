@@ -89,7 +89,9 @@ test_expect_success 'a process in its own mount and PID namespaces, its binary o
 	PIDS="$PIDS $upid"
 	wait_ready $TMP/ready.ns || return 1
 	# the fixture is PID 1 inside; find its PID here
-	npid=$(pgrep -f "^$TMP/ns/nsstates") &&
+	# (and kill it at the end: PID 1 of a namespace ignores the SIGKILL
+	# that unshare --kill-child asks for on its death)
+	npid=$(pgrep -f "^$TMP/ns/nsstates") && PIDS="$PIDS $npid" &&
 	test "$(cat "$TMP/ready.ns" | cut -d" " -f1)" = 1 &&
 	test ! -e "$TMP/ns/nsstates" &&
 	"$INSPECT" stack --max-depth 1000 $npid >out &&
