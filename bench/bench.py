@@ -7,7 +7,9 @@ its longest stall), runs each tool several times, alternating: a no-op
 apply all bt"`, and `inspect count`.  Prints, per tool and N, the median
 and spread (min-max) of wall time, of the busy thread's stall, and of peak
 memory, then the ratios inspect/eu-stack and inspect/gdb, and where
-inspect's own time goes (its --stats).
+inspect's own time goes (its --stats).  At N=1000 it also measures what
+`inspect top --batch` costs in CPU per refresh at its default intervals
+(1 s, stacks every 5 s): 21 refreshes less 1, over 20 s, 3 times.
 
 Usage: bench.py BUILD-DIR INSPECT [N ...]   (default N: 100 1000 10000)
 Environment: BENCH_REPS (default 5), BENCH_GDB_MAX_N (default 1000: gdb
@@ -96,6 +98,20 @@ def med(v):
     return statistics.median(v) if v else None
 
 
+def top_cpu(pid, iterations):
+    """CPU seconds (user + system) of `inspect top --batch` over that many
+    refreshes at the default intervals (1 s, stacks every 5 s)"""
+    p = subprocess.Popen([inspect, "top", "--batch", "--iterations", str(iterations), str(pid)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, _, ru = os.wait4(p.pid, 0)
+    return ru.ru_utime + ru.ru_stime
+
+
+top_sizes = [n for n in sizes if n == 1000]
+top_iters = 21
+top_reps = 3
+topcost = {}
+topall = {}
 results = {}
 stats = {}
 for n in sizes:
@@ -127,6 +143,11 @@ for n in sizes:
             if name == "floor":
                 for k, v in re.findall(r"(proc-read|held) ([0-9.]+) ms", err):
                     stats.setdefault((n, "floor " + k), []).append(float(v))
+    if n in top_sizes:
+        for r in range(top_reps):
+            one, many = top_cpu(pid, 1), top_cpu(pid, top_iters)
+            topcost.setdefault(n, []).append((many - one) / (top_iters - 1) * 100)
+            topall.setdefault(n, []).append(many / (top_iters - 1) * 100)
     proc.kill()
     proc.wait()
 
@@ -172,3 +193,8 @@ for n in sizes:
         if c and med(c["wall"]):
             line += " (inspect count %.2f ms in all)" % (med(c["wall"]) * 1e3)
         print(line)
+for n in sorted(topcost):
+    print("inspect top at N=%d, %d refreshes of 1 s (stack samples every 5 s): after the first"
+          % (n, top_iters - 1))
+    print("  sample %s of one core (min-max); with the first sample and start-up %s"
+          % (fmt(topcost[n], "%"), fmt(topall[n], "%")))
