@@ -29,7 +29,16 @@ struct proc_opts {
 	int want_futex;		/* read futex words (a mutex's owner) */
 	const pid_t *only_tids;	/* when set, only these threads */
 	size_t n_only_tids;
+	struct proc_fdcache *fdcache;	/* keep threads' stat and syscall
+					   files open between reads (top) */
 };
+
+/* Threads' /proc files kept open across proc_read calls on the same
+ * process: a read of an open file at offset 0 costs half an
+ * open-read-close.  Files of threads that are gone are closed at the
+ * next read; a stale one (its TID reused) is opened again. */
+struct proc_fdcache *proc_fdcache_new(void);
+void proc_fdcache_free(struct proc_fdcache *c);
 
 /* Open /proc/PID as a directory fd; every later read is relative to it
  * so that a recycled PID cannot switch processes under us. */

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -424,6 +425,117 @@ static int parse_maps(int pfd, struct maps *m)
 
 /* ---- threads ---------------------------------------------------------- */
 
+struct fdc_ent {
+	pid_t tid;
+	int fd[2];		/* stat, syscall; -1 when not open */
+	unsigned gen;		/* the read that last saw it */
+};
+
+struct proc_fdcache {
+	struct fdc_ent *v;	/* sorted by tid */
+	size_t n, cap;
+	unsigned gen;
+	size_t nfds, max_fds;
+};
+
+struct proc_fdcache *proc_fdcache_new(void)
+{
+	struct proc_fdcache *c = xcalloc(1, sizeof(*c));
+	struct rlimit rl;
+	/* leave room for everything else we open (modules, debug files) */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 1024)
+		c->max_fds = rl.rlim_cur - 1024;
+	return c;
+}
+
+static void fdc_close(struct proc_fdcache *c, struct fdc_ent *e)
+{
+	int k;
+	for (k = 0; k < 2; k++)
+		if (e->fd[k] >= 0) {
+			close(e->fd[k]);
+			e->fd[k] = -1;
+			c->nfds--;
+		}
+}
+
+void proc_fdcache_free(struct proc_fdcache *c)
+{
+	size_t i;
+	if (!c)
+		return;
+	for (i = 0; i < c->n; i++)
+		fdc_close(c, &c->v[i]);
+	free(c->v);
+	free(c);
+}
+
+static struct fdc_ent *fdc_get(struct proc_fdcache *c, pid_t tid)
+{
+	size_t lo = 0, hi = c->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (c->v[mid].tid < tid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == c->n || c->v[lo].tid != tid) {
+		grow((void **)&c->v, &c->cap, c->n, sizeof(*c->v));
+		memmove(&c->v[lo + 1], &c->v[lo], (c->n - lo) * sizeof(*c->v));
+		c->n++;
+		c->v[lo].tid = tid;
+		c->v[lo].fd[0] = c->v[lo].fd[1] = -1;
+	}
+	c->v[lo].gen = c->gen;
+	return &c->v[lo];
+}
+
+/* close the files of threads the last read did not see */
+static void fdc_prune(struct proc_fdcache *c)
+{
+	size_t i, w;
+	for (i = w = 0; i < c->n; i++) {
+		if (c->v[i].gen != c->gen)
+			fdc_close(c, &c->v[i]);
+		else
+			c->v[w++] = c->v[i];
+	}
+	c->n = w;
+}
+
+/* task/TID/<name> (which: 0 stat, 1 syscall), through the cache if any */
+static ssize_t read_task_file(int pfd, const struct proc_opts *o, pid_t tid, int which,
+			      char *buf, size_t size)
+{
+	static const char *const names[] = { "stat", "syscall" };
+	char path[64];
+	struct fdc_ent *e;
+	int tries;
+	snprintf(path, sizeof(path), "task/%d/%s", (int)tid, names[which]);
+	if (!o->fdcache)
+		return read_file_at(pfd, path, buf, size);
+	e = fdc_get(o->fdcache, tid);
+	for (tries = 0; tries < 2; tries++) {
+		ssize_t n;
+		if (e->fd[which] < 0) {
+			if (o->fdcache->nfds >= o->fdcache->max_fds)
+				return read_file_at(pfd, path, buf, size);
+			e->fd[which] = openat(pfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+			if (e->fd[which] < 0)
+				return -1;
+			o->fdcache->nfds++;
+		}
+		if ((n = pread_file(e->fd[which], buf, size)) >= 0)
+			return n;
+		/* the thread is gone, perhaps its TID reused: open again */
+		close(e->fd[which]);
+		e->fd[which] = -1;
+		o->fdcache->nfds--;
+	}
+	return -1;
+}
+
 
 static void read_thread(int pfd, struct process *p, struct thread *t,
 			const struct proc_opts *o, struct socktab *st)
@@ -434,15 +546,13 @@ static void read_thread(int pfd, struct process *p, struct thread *t,
 	t->wait.blocked_ms = -1;
 	t->wait.fd = -1;
 	t->syscall_nr = SYSCALL_UNKNOWN;
-	snprintf(path, sizeof(path), "task/%d/stat", (int)t->tid);
-	if (read_file_at(pfd, path, buf, sizeof(buf)) <= 0 || proc_parse_stat(buf, t) < 0) {
+	if (read_task_file(pfd, o, t->tid, 0, buf, sizeof(buf)) <= 0 || proc_parse_stat(buf, t) < 0) {
 		t->state = '?';
 		return;
 	}
 	if (t->state == 'Z' || t->state == 'X')
 		return;
-	snprintf(path, sizeof(path), "task/%d/syscall", (int)t->tid);
-	if (read_file_at(pfd, path, buf, sizeof(buf)) > 0)
+	if (read_task_file(pfd, o, t->tid, 1, buf, sizeof(buf)) > 0)
 		proc_parse_syscall(buf, t);
 	if (o->want_sched && t->state != 'R') {
 		snprintf(path, sizeof(path), "task/%d/sched", (int)t->tid);
@@ -632,6 +742,8 @@ static enum attach_err proc_read_once(int pfd, struct process *p, const struct p
 		return ATTACH_ENOPROC;
 	}
 	p->threads = xcalloc(n, sizeof(*p->threads));
+	if (o->fdcache)
+		o->fdcache->gen++;
 	for (i = 0; i < n; i++) {
 		struct thread *t;
 		if (!wanted(o, tids[i]))
@@ -645,6 +757,8 @@ static enum attach_err proc_read_once(int pfd, struct process *p, const struct p
 		p->nthreads++;
 	}
 	free(tids);
+	if (o->fdcache && !o->only_tids)
+		fdc_prune(o->fdcache);
 	if (p->nthreads == 1 && p->threads[0].state == 'Z' && p->threads[0].tid == p->pid &&
 	    !o->only_tids) {
 		*zombie = 1;

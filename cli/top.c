@@ -18,6 +18,7 @@
 #include <langinfo.h>
 #include <locale.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -65,13 +66,26 @@ static int parse_seconds(const char *s, double *out)
 
 /* One refresh: /proc (always), stacks (when due).  Returns 0, or the
  * exit status when the process is gone or cannot be read. */
+/* the threads' /proc files, open from one refresh to the next */
+static struct proc_fdcache *fdcache;
+
 static int sample(pid_t pid, struct top_state *s, double stack_interval, int kstacks)
 {
 	struct report_opts o;
 	struct process p;
 	int pfd, st;
 	uint64_t now = now_ns() / 1000000;
+	if (!fdcache) {
+		/* two files per thread: ask for the hard limit */
+		struct rlimit rl;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+		fdcache = proc_fdcache_new();
+	}
 	report_opts_init(&o);
+	o.po.fdcache = fdcache;
 	o.stacks = 0;
 	o.po.want_sched = 0;
 	o.po.want_futex = 0;
@@ -86,6 +100,7 @@ static int sample(pid_t pid, struct top_state *s, double stack_interval, int kst
 	top_refresh(s, &p, now, sysconf(_SC_CLK_TCK));
 	if (!s->have_stacks || now - s->stacks_ms >= stack_interval * 1000) {
 		report_opts_init(&o);
+		o.po.fdcache = fdcache;
 		o.po.want_sched = 0;
 		o.po.want_kstack = kstacks;
 		o.so.cache = s->have_stacks ? &s->stacks : NULL;	/* symbols of steady PCs */
@@ -265,7 +280,7 @@ static int interactive(pid_t pid, struct top_view *v)
 int cmd_top(int argc, char **argv)
 {
 	struct top_view v;
-	int c, use_batch = 0;
+	int c, st, use_batch = 0;
 	long iterations = 0;
 	pid_t pid;
 
@@ -308,10 +323,11 @@ int cmd_top(int argc, char **argv)
 		return EXIT_USAGE;
 	if (iterations && !use_batch)
 		return usage_error("top", "--iterations goes with --batch");
-	if (use_batch)
-		return batch(pid, &v, iterations);
-	if (!isatty(0) || !isatty(1))
+	if (!use_batch && (!isatty(0) || !isatty(1)))
 		return usage_error("top", "standard input and output must be a terminal; "
 				   "for logs and scripts use --batch");
-	return interactive(pid, &v);
+	st = use_batch ? batch(pid, &v, iterations) : interactive(pid, &v);
+	proc_fdcache_free(fdcache);
+	fdcache = NULL;
+	return st;
 }

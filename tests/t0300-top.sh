@@ -121,4 +121,21 @@ test_expect_success 'a target that exits mid-view is reported, the last data kep
 	screen | grep -q "condition wait" && tmux send-keys -t $S q && wait_screen "EXITED 0"
 '
 
+# top keeps each thread's stat and syscall files open between refreshes
+# (half the cost of opening them again); those of threads that ended are
+# closed, and a TID reused by a new thread is read afresh
+test_expect_success 'top over thread churn: files of ended threads are closed, counts stay true' '
+	start_fixture churn || return 1
+	"$INSPECT" top --batch --iterations 40 -d 0.1 --stack-interval 1 $FIXTURE_PID >churn.out 2>&1 &
+	tpid=$!
+	PIDS="$PIDS $tpid"
+	sleep 2.5
+	fds=$(ls /proc/$tpid/fd | wc -l) && live=$(ls /proc/$FIXTURE_PID/task | wc -l) &&
+	echo "top holds $fds files; the target has $live threads" &&
+	test $fds -le $((2 * live + 64)) &&
+	wait $tpid && test $(grep -c "^threads [0-9]" churn.out) = 40 &&
+	! grep "^threads" churn.out | awk "\$2 > 1000 || \$2 < 2 { bad = 1 } END { exit !bad }" &&
+	check_healthy $FIXTURE_PID
+'
+
 test_done

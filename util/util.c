@@ -142,21 +142,14 @@ uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
 }
 
-ssize_t read_file_at(int dirfd, const char *path, char *buf, size_t size)
+ssize_t pread_file(int fd, char *buf, size_t size)
 {
-	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	ssize_t n, total = 0;
-	int saved;
-	if (fd < 0)
-		return -1;
 	while ((size_t)total + 1 < size) {
-		n = read(fd, buf + total, size - 1 - total);
+		n = pread(fd, buf + total, size - 1 - total, total);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			saved = errno;
-			close(fd);
-			errno = saved;
 			return -1;
 		}
 		if (n == 0)
@@ -168,7 +161,20 @@ ssize_t read_file_at(int dirfd, const char *path, char *buf, size_t size)
 			break;
 	}
 	buf[total] = '\0';
+	return total;
+}
+
+ssize_t read_file_at(int dirfd, const char *path, char *buf, size_t size)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	ssize_t total;
+	int saved;
+	if (fd < 0)
+		return -1;
+	total = pread_file(fd, buf, size);
+	saved = errno;
 	close(fd);
+	errno = saved;
 	return total;
 }
 

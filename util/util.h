@@ -49,6 +49,9 @@ uint64_t now_ns(void);		/* CLOCK_MONOTONIC */
  * to spare is taken as the whole file.  Returns the byte count, or -1
  * with errno set. */
 ssize_t read_file_at(int dirfd, const char *path, char *buf, size_t size);
+/* The same for an open file, read from its start (a /proc file kept
+ * open is generated afresh by each read at offset 0). */
+ssize_t pread_file(int fd, char *buf, size_t size);
 
 /* Read a whole file (up to max bytes) into a new buffer; *len set.
  * Returns NULL with errno set on failure. */
