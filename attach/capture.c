@@ -437,14 +437,14 @@ static void wait_stops(struct cap *c)
 	}
 }
 
+/* Registers of thread i, and where its stack copy goes (t->cap.stack,
+ * stack_lo; stack_len is the size wanted until the bytes are read). */
 static void grab(struct cap *c, size_t i)
 {
 	struct thread *t = thr(c, i);
 	struct iovec iov = { &t->cap.regs, sizeof(t->cap.regs) };
 	const struct mapping *m;
 	uint64_t lo, hi;
-	struct iovec l, r;
-	ssize_t n;
 	if (ptrace(PTRACE_GETREGSET, t->tid, (void *)NT_PRSTATUS, &iov) < 0)
 		return;
 	lo = t->cap.regs.rsp > 128 ? t->cap.regs.rsp - 128 : 0;	/* red zone */
@@ -455,16 +455,47 @@ static void grab(struct cap *c, size_t i)
 	if (m && lo < m->start)
 		lo = m->start;
 	t->cap.stack = arena_alloc(&c->p->stacks, hi - lo);
-	l.iov_base = t->cap.stack;
-	l.iov_len = hi - lo;
-	r.iov_base = (void *)(uintptr_t)lo;
-	r.iov_len = hi - lo;
-	n = process_vm_readv(c->p->mm_tid, &l, 1, &r, 1, 0);
-	if (n < 0)
-		n = 0;		/* registers alone still give the top frame */
 	t->cap.stack_lo = lo;
-	t->cap.stack_len = n;
+	t->cap.stack_len = hi - lo;
 	t->cap.ok = 1;
+}
+
+/* One stack, read alone: a short read keeps what it got (registers
+ * alone still give the top frame). */
+static void read_stack(struct cap *c, struct thread *t)
+{
+	struct iovec l = { t->cap.stack, t->cap.stack_len };
+	struct iovec r = { (void *)(uintptr_t)t->cap.stack_lo, t->cap.stack_len };
+	ssize_t n = process_vm_readv(c->p->mm_tid, &l, 1, &r, 1, 0);
+	t->cap.stack_len = n < 0 ? 0 : (size_t)n;
+}
+
+/* The stacks of the grabbed threads ts[0..n), in as few system calls as
+ * the kernel allows (1,024 ranges each: they share one address space).
+ * A call stops at the first range it cannot read whole; that one is
+ * read alone and the batch goes on after it. */
+#define BATCH 1024
+static void read_stacks(struct cap *c, struct thread **ts, size_t n)
+{
+	struct iovec l[BATCH], r[BATCH];
+	size_t i = 0;
+	while (i < n) {
+		size_t k = n - i < BATCH ? n - i : BATCH, j;
+		ssize_t got;
+		for (j = 0; j < k; j++) {
+			l[j].iov_base = ts[i + j]->cap.stack;
+			r[j].iov_base = (void *)(uintptr_t)ts[i + j]->cap.stack_lo;
+			l[j].iov_len = r[j].iov_len = ts[i + j]->cap.stack_len;
+		}
+		got = process_vm_readv(c->p->mm_tid, l, k, r, k, 0);
+		if (got < 0)
+			got = 0;
+		for (j = 0; j < k && (size_t)got >= l[j].iov_len; j++)
+			got -= l[j].iov_len;	/* read whole */
+		if (j < k)
+			read_stack(c, ts[i + j++]);
+		i += j;
+	}
 }
 
 static void release(struct cap *c, size_t i)
@@ -481,11 +512,17 @@ static void release(struct cap *c, size_t i)
 
 static void capture_and_release(struct cap *c, int running_pass)
 {
-	size_t i, n = c->p->nthreads;
+	size_t i, n = c->p->nthreads, ng = 0;
+	struct thread **ts = xmalloc((n ? n : 1) * sizeof(*ts));
 	for (i = 0; i < n; i++)
 		if (c->tc[i].st == TS_STOPPED && c->tc[i].running == running_pass &&
-		    !c->p->exec_seen && c->rc == ATTACH_OK)
+		    !c->p->exec_seen && c->rc == ATTACH_OK) {
 			grab(c, i);
+			if (thr(c, i)->cap.ok)
+				ts[ng++] = thr(c, i);
+		}
+	read_stacks(c, ts, ng);
+	free(ts);
 	/* release non-leaders first, the leader last */
 	for (i = 0; i < n; i++)
 		if (c->tc[i].running == running_pass && thr(c, i)->tid != c->p->pid)
@@ -527,6 +564,8 @@ static void hold_for_tests(struct cap *c)
 		;
 }
 
+#define STACK_GUESS 8192u
+
 static void *run(void *arg)
 {
 	struct cap *c = arg;
@@ -534,6 +573,9 @@ static void *run(void *arg)
 	size_t i;
 	int round, pass;
 	tracer_tid = (pid_t)syscall(SYS_gettid);
+	/* most threads' live stack is under STACK_GUESS (5-8 KiB on
+	 * average in the fixtures, node and the benchmark's pool) */
+	arena_reserve(&p->stacks, p->nthreads * STACK_GUESS);
 	const char *hold = getenv("INSPECT_TEST_HOLD_MS");
 	c->hold_ms = hold ? atoi(hold) : 0;
 	c->deadline = now_ns() + c->o->timeout_ms * 1000000ull;

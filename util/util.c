@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -102,27 +103,44 @@ struct arena_chunk {
 	uint8_t *data;
 };
 
-#define ARENA_CHUNK (4u << 20)
+#define ARENA_CHUNK (256u << 10)
+
+/* Chunks are mapped with MAP_POPULATE: the kernel fills in all their
+ * pages at once, where touching them one by one costs a page fault each
+ * (12 us apiece on our VM: a fifth of the hold at 1,000 threads). */
+static void arena_add(struct arena *a, size_t size)
+{
+	struct arena_chunk *c = xmalloc(sizeof(*c));
+	size = (size + 4095) & ~(size_t)4095;
+	c->data = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (c->data == MAP_FAILED) {
+		fprintf(stderr, "inspect: out of memory (%zu bytes)\n", size);
+		abort();
+	}
+	c->size = size;
+	c->used = 0;
+	c->next = a->head;
+	a->head = c;
+}
 
 void *arena_alloc(struct arena *a, size_t n)
 {
-	struct arena_chunk *c = a->head;
+	struct arena_chunk *c;
 	void *r;
 	n = (n + 15) & ~(size_t)15;
-	if (!c || c->size - c->used < n) {
-		/* chunks of 4 MiB come straight from mmap, untouched pages
-		 * cost nothing until used */
-		size_t size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
-		c = xmalloc(sizeof(*c));
-		c->data = xmalloc(size);
-		c->size = size;
-		c->used = 0;
-		c->next = a->head;
-		a->head = c;
-	}
+	if (!a->head || a->head->size - a->head->used < n)
+		arena_add(a, n > ARENA_CHUNK ? n : ARENA_CHUNK);
+	c = a->head;
 	r = c->data + c->used;
 	c->used += n;
 	return r;
+}
+
+void arena_reserve(struct arena *a, size_t n)
+{
+	if (!a->head || a->head->size - a->head->used < n)
+		arena_add(a, n);
 }
 
 void arena_free(struct arena *a)
@@ -130,7 +148,7 @@ void arena_free(struct arena *a)
 	while (a->head) {
 		struct arena_chunk *c = a->head;
 		a->head = c->next;
-		free(c->data);
+		munmap(c->data, c->size);
 		free(c);
 	}
 }

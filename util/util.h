@@ -40,6 +40,9 @@ struct arena {
 	struct arena_chunk *head;
 };
 void *arena_alloc(struct arena *a, size_t n);	/* 16-byte aligned */
+/* Room for n bytes of arena_alloc in one chunk, made before the threads
+ * are held: its pages are in place, no page fault while they are held. */
+void arena_reserve(struct arena *a, size_t n);
 void arena_free(struct arena *a);
 
 uint64_t now_ns(void);		/* CLOCK_MONOTONIC */
