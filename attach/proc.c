@@ -571,13 +571,45 @@ static void read_thread(int pfd, struct process *p, struct thread *t,
 		t->wait.fd = (int)t->args[fdarg];
 		t->fd_target = fd_target(pfd, t->wait.fd, st);
 	}
-	if (o->want_futex && t->syscall_nr >= 0 && wait_syscall_is_futex(t->syscall_nr) &&
-	    t->args[0]) {
-		/* the futex word and, for a glibc mutex, its owner TID (+8) */
-		struct iovec l = { t->futex_words, sizeof(t->futex_words) };
-		struct iovec r = { (void *)(uintptr_t)t->args[0], sizeof(t->futex_words) };
-		t->futex_read = process_vm_readv(p->mm_tid, &l, 1, &r, 1, 0) ==
-				(ssize_t)sizeof(t->futex_words);
+}
+
+/* The futex word of every thread in a futex wait and, for a glibc mutex,
+ * its owner TID (+8): one process_vm_readv per 1,024 threads.  A call
+ * stops at the first word it cannot read; that thread goes without, and
+ * the batch goes on after it. */
+static void read_futex_words(struct process *p)
+{
+	struct iovec l[1024], r[1024];
+	struct thread *ts[1024];
+	size_t i = 0, k = 0, j;
+	for (;;) {
+		ssize_t got;
+		for (; i < p->nthreads && k < 1024; i++) {
+			struct thread *t = &p->threads[i];
+			if (t->syscall_nr < 0 || !wait_syscall_is_futex(t->syscall_nr) || !t->args[0])
+				continue;
+			ts[k] = t;
+			l[k].iov_base = t->futex_words;
+			r[k].iov_base = (void *)(uintptr_t)t->args[0];
+			l[k].iov_len = r[k].iov_len = sizeof(t->futex_words);
+			k++;
+		}
+		if (!k)
+			return;
+		got = process_vm_readv(p->mm_tid, l, k, r, k, 0);
+		for (j = 0; j < k && got >= (ssize_t)sizeof(ts[0]->futex_words); j++) {
+			ts[j]->futex_read = 1;
+			got -= sizeof(ts[0]->futex_words);
+		}
+		/* the rest (after an unreadable word) again */
+		if (j < k) {
+			memmove(ts, ts + j + 1, (k - j - 1) * sizeof(*ts));
+			memmove(l, l + j + 1, (k - j - 1) * sizeof(*l));
+			memmove(r, r + j + 1, (k - j - 1) * sizeof(*r));
+			k -= j + 1;
+		} else {
+			k = 0;
+		}
 	}
 }
 
@@ -759,6 +791,8 @@ static enum attach_err proc_read_once(int pfd, struct process *p, const struct p
 	free(tids);
 	if (o->fdcache && !o->only_tids)
 		fdc_prune(o->fdcache);
+	if (o->want_futex)
+		read_futex_words(p);
 	if (p->nthreads == 1 && p->threads[0].state == 'Z' && p->threads[0].tid == p->pid &&
 	    !o->only_tids) {
 		*zombie = 1;
