@@ -49,6 +49,9 @@ int proc_open(pid_t pid, struct sb *err, enum attach_err *code);
 enum attach_err proc_read(int pfd, struct process *p,
 			  const struct proc_opts *o, struct sb *err);
 
+/* num_threads from /proc/PID/stat, or -1 */
+long proc_count_threads(int pfd);
+
 /* Read /proc/PID/task into a sorted array.  Returns count or -1. */
 ssize_t proc_list_tids(int pfd, pid_t **tids);
 

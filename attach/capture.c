@@ -535,13 +535,8 @@ static void capture_and_release(struct cap *c, int running_pass)
 /* num_threads from /proc/PID/stat, or a large number when unreadable */
 static size_t thread_count(struct cap *c)
 {
-	char buf[1024];
-	struct thread t;
-	memset(&t, 0, sizeof(t));
-	if (read_file_at(c->pfd, "stat", buf, sizeof(buf)) <= 0 || proc_parse_stat(buf, &t) < 0 ||
-	    t.group_threads <= 0)
-		return (size_t)-1;
-	return (size_t)t.group_threads;
+	long n = proc_count_threads(c->pfd);
+	return n < 0 ? (size_t)-1 : (size_t)n;
 }
 
 /* threads we know of that may still be alive */

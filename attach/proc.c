@@ -894,3 +894,14 @@ enum attach_err proc_read(int pfd, struct process *p, const struct proc_opts *o,
 		usleep(2000);
 	}
 }
+
+long proc_count_threads(int pfd)
+{
+	char buf[1024];
+	struct thread t;
+	memset(&t, 0, sizeof(t));
+	if (read_file_at(pfd, "stat", buf, sizeof(buf)) <= 0 || proc_parse_stat(buf, &t) < 0 ||
+	    t.group_threads <= 0)
+		return -1;
+	return t.group_threads;
+}

@@ -120,6 +120,14 @@ int report_take(pid_t pid, const struct report_opts *o, const pid_t *tids, size_
 		return status_of(rc);
 	}
 	p->pid = pid;
+	/* the heap this run will need, faulted in at once: per thread, its
+	 * facts, stack copy bookkeeping, frames (a guess from the fixtures
+	 * and the benchmark) */
+	{
+		long n = proc_count_threads(pfd);
+		if (n > 0)
+			heap_prefault((2u << 20) + (size_t)n * (o->stacks ? 6144 : 1024));
+	}
 	if (o->stacks) {
 		rc = snapshot(pfd, p, &po, &co, tids, ntids, o->max_depth, &err);
 	} else {

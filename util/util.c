@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <malloc.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -151,6 +152,31 @@ void arena_free(struct arena *a)
 		munmap(c->data, c->size);
 		free(c);
 	}
+}
+
+void heap_prefault(size_t bytes)
+{
+	static int tuned;
+	char *p, *end;
+	uintptr_t from;
+	if (!tuned) {
+		/* one heap for every thread (the capture thread's own arena
+		 * would fault page by page), big blocks from it too, and
+		 * nothing given back to the kernel until we exit */
+		mallopt(M_ARENA_MAX, 1);
+		mallopt(M_MMAP_THRESHOLD, 64 << 20);
+		mallopt(M_TRIM_THRESHOLD, 1 << 30);
+		tuned = 1;
+	}
+	if (bytes > (1u << 30) || !(p = malloc(bytes)))
+		return;
+	end = sbrk(0);
+	from = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+	free(p);		/* back to the top of the heap, pages and all */
+	/* only a block that came from the brk heap (not under a sanitizer's
+	 * or valgrind's allocator) */
+	if (end != (char *)-1 && (uintptr_t)end > from && (uintptr_t)end - from <= bytes + (16u << 20))
+		madvise((void *)from, (uintptr_t)end - from, MADV_POPULATE_WRITE);
 }
 
 uint64_t now_ns(void)
