@@ -126,7 +126,8 @@ int report_take(pid_t pid, const struct report_opts *o, const pid_t *tids, size_
 	{
 		long n = proc_count_threads(pfd);
 		if (n > 0)
-			heap_prefault((2u << 20) + (size_t)n * (o->stacks ? 6144 : 1024));
+			heap_prefault((2u << 20) + (size_t)(n < 20000 ? n : 20000) *
+				      (o->stacks ? 6144 : 1024));
 	}
 	if (o->stacks) {
 		rc = snapshot(pfd, p, &po, &co, tids, ntids, o->max_depth, &err);

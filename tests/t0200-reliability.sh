@@ -68,6 +68,37 @@ for sig in INT TERM HUP; do
 	'
 done
 
+# Standard signals merge while one is pending (POSIX), so they are sent
+# 25 ms apart, longer than a hold of this fixture; real-time ones queue.
+test_expect_success 'signals to the process and to single threads while inspections run in a loop: each arrives once' '
+	start_fixture states nospin || return 1
+	before=$(states_counts $FIXTURE_PID) || return 1
+	( for i in $(seq 1 40); do "$INSPECT" stack $FIXTURE_PID >/dev/null 2>&1; done ) & loop=$!
+	python3 - $FIXTURE_PID >sent <<-PY || return 1
+	import ctypes, os, random, signal, sys, time
+	pid = int(sys.argv[1]); libc = ctypes.CDLL(None, use_errno=True)
+	usr1 = rt = 0
+	for i in range(80):
+	    tids = [int(t) for t in os.listdir("/proc/%d/task" % pid)]
+	    if i % 2:
+	        os.kill(pid, signal.SIGUSR1); usr1 += 1
+	        libc.syscall(234, pid, random.choice(tids), signal.SIGRTMIN + 3); rt += 1
+	    else:
+	        libc.syscall(234, pid, random.choice(tids), signal.SIGUSR1); usr1 += 1
+	        os.kill(pid, signal.SIGRTMIN + 3); rt += 1
+	    time.sleep(0.025)
+	print(usr1, rt)
+	PY
+	wait $loop
+	sleep 0.2
+	after=$(states_counts $FIXTURE_PID) || return 1
+	read su sr <sent
+	du=$(( $(echo "$after" | awk "{print \$2}") - $(echo "$before" | awk "{print \$2}") ))
+	dr=$(( $(echo "$after" | awk "{print \$4}") - $(echo "$before" | awk "{print \$4}") ))
+	echo "sent SIGUSR1 $su, SIGRTMIN+3 $sr (half to single threads); received $du, $dr"
+	test $du = $su && test $dr = $sr && check_healthy $FIXTURE_PID
+'
+
 test_expect_success 'a binary deleted after start still resolves its functions' '
 	cp "$FIX/states" "$TMP/doomed" || return 1
 	"$TMP/doomed" "$TMP/ready.doomed" nospin >/dev/null 2>&1 & dpid=$!
