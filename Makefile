@@ -50,7 +50,7 @@ CURSES_LIBS = $(shell $(PKG_CONFIG) --libs ncursesw 2>/dev/null)
 LIBS = $(PKG_LIBS) $(CURSES_LIBS) -liberty -lpthread
 
 SRC = cli/inspect.c cli/stack.c cli/list.c cli/count.c cli/report.c cli/top.c \
-	attach/proc.c attach/proclist.c attach/capture.c attach/unwind.c \
+	attach/proc.c attach/proclist.c attach/capture.c attach/unwind.c attach/vmread.c \
 	symbolize/symbolize.c symbolize/demangle.c symbolize/debugcache.c \
 	model/model.c model/group.c model/wait.c model/top.c \
 	ui/text.c ui/json.c ui/toplayout.c ui/topcurses.c \

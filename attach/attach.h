@@ -12,6 +12,8 @@
 #include "../model/model.h"
 #include "../util/util.h"
 
+#include <sys/uio.h>
+
 enum attach_err {
 	ATTACH_OK = 0,
 	ATTACH_ENOPROC,		/* no such process, or it exited */
@@ -48,6 +50,17 @@ int proc_open(pid_t pid, struct sb *err, enum attach_err *code);
  * stopping anything.  Fills p (maps, threads sorted by TID, ...). */
 enum attach_err proc_read(int pfd, struct process *p,
 			  const struct proc_opts *o, struct sb *err);
+
+/* Read n ranges of process pid's memory, r[i] into l[i] (equal
+ * lengths), up to 1,024 per system call: they share one address space.
+ * got[i] is what range i gave: its length, less where it runs into
+ * unreadable memory, 0 where it starts there. */
+void vm_read_ranges(pid_t pid, const struct iovec *l, const struct iovec *r, size_t n,
+		    size_t *got);
+
+/* dirfd's stat (a process's or a task's) parsed into t, cleared
+ * first: 0, or -1 when unreadable or malformed. */
+int proc_read_stat(int dirfd, struct thread *t);
 
 /* num_threads from /proc/PID/stat, or -1 */
 long proc_count_threads(int pfd);

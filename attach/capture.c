@@ -460,44 +460,6 @@ static void grab(struct cap *c, size_t i)
 	t->cap.ok = 1;
 }
 
-/* One stack, read alone: a short read keeps what it got (registers
- * alone still give the top frame). */
-static void read_stack(struct cap *c, struct thread *t)
-{
-	struct iovec l = { t->cap.stack, t->cap.stack_len };
-	struct iovec r = { (void *)(uintptr_t)t->cap.stack_lo, t->cap.stack_len };
-	ssize_t n = process_vm_readv(c->p->mm_tid, &l, 1, &r, 1, 0);
-	t->cap.stack_len = n < 0 ? 0 : (size_t)n;
-}
-
-/* The stacks of the grabbed threads ts[0..n), in as few system calls as
- * the kernel allows (1,024 ranges each: they share one address space).
- * A call stops at the first range it cannot read whole; that one is
- * read alone and the batch goes on after it. */
-#define BATCH 1024
-static void read_stacks(struct cap *c, struct thread **ts, size_t n)
-{
-	struct iovec l[BATCH], r[BATCH];
-	size_t i = 0;
-	while (i < n) {
-		size_t k = n - i < BATCH ? n - i : BATCH, j;
-		ssize_t got;
-		for (j = 0; j < k; j++) {
-			l[j].iov_base = ts[i + j]->cap.stack;
-			r[j].iov_base = (void *)(uintptr_t)ts[i + j]->cap.stack_lo;
-			l[j].iov_len = r[j].iov_len = ts[i + j]->cap.stack_len;
-		}
-		got = process_vm_readv(c->p->mm_tid, l, k, r, k, 0);
-		if (got < 0)
-			got = 0;
-		for (j = 0; j < k && (size_t)got >= l[j].iov_len; j++)
-			got -= l[j].iov_len;	/* read whole */
-		if (j < k)
-			read_stack(c, ts[i + j++]);
-		i += j;
-	}
-}
-
 static void release(struct cap *c, size_t i)
 {
 	pid_t tid = thr(c, i)->tid;
@@ -514,15 +476,28 @@ static void capture_and_release(struct cap *c, int running_pass)
 {
 	size_t i, n = c->p->nthreads, ng = 0;
 	struct thread **ts = xmalloc((n ? n : 1) * sizeof(*ts));
+	struct iovec *l = xmalloc((n ? n : 1) * 2 * sizeof(*l)), *r = l + (n ? n : 1);
+	size_t *got = xmalloc((n ? n : 1) * sizeof(*got));
 	for (i = 0; i < n; i++)
 		if (c->tc[i].st == TS_STOPPED && c->tc[i].running == running_pass &&
 		    !c->p->exec_seen && c->rc == ATTACH_OK) {
+			struct thread *t = thr(c, i);
 			grab(c, i);
-			if (thr(c, i)->cap.ok)
-				ts[ng++] = thr(c, i);
+			if (!t->cap.ok)
+				continue;
+			l[ng].iov_base = t->cap.stack;
+			r[ng].iov_base = (void *)(uintptr_t)t->cap.stack_lo;
+			l[ng].iov_len = r[ng].iov_len = t->cap.stack_len;
+			ts[ng++] = t;
 		}
-	read_stacks(c, ts, ng);
+	/* a short copy keeps what it got: registers alone still give the
+	 * top frame */
+	vm_read_ranges(c->p->mm_tid, l, r, ng, got);
+	for (i = 0; i < ng; i++)
+		ts[i]->cap.stack_len = got[i];
 	free(ts);
+	free(l);
+	free(got);
 	/* release non-leaders first, the leader last */
 	for (i = 0; i < n; i++)
 		if (c->tc[i].running == running_pass && thr(c, i)->tid != c->p->pid)
@@ -532,12 +507,6 @@ static void capture_and_release(struct cap *c, int running_pass)
 			release(c, i);
 }
 
-/* num_threads from /proc/PID/stat, or a large number when unreadable */
-static size_t thread_count(struct cap *c)
-{
-	long n = proc_count_threads(c->pfd);
-	return n < 0 ? (size_t)-1 : (size_t)n;
-}
 
 /* threads we know of that may still be alive */
 static size_t held_count(struct cap *c)
@@ -600,8 +569,9 @@ static void *run(void *arg)
 		p->scan_rounds = round + 1;
 		/* the thread count in /proc/PID/stat is one small read; only
 		 * when it says there are more threads than we hold is the task
-		 * directory listed (a running thread is held meanwhile) */
-		if (thread_count(c) <= held_count(c))
+		 * directory listed (a running thread is held meanwhile; an
+		 * unreadable count, -1, lists it too) */
+		if ((size_t)proc_count_threads(c->pfd) <= held_count(c))
 			break;
 		n = proc_list_tids(c->pfd, &tids);
 		for (k = 0; k < n; k++) {
@@ -786,14 +756,11 @@ enum attach_err capture_process(int pfd, struct process *p,
 	if (!p->nthreads || !p->captured) {
 		/* gone, or in the middle of an exec (the old leader reads as a
 		 * zombie for a moment while another thread takes its place) */
-		char st[512];
 		int tries;
 		for (tries = 0; tries < 10; tries++) {
 			struct thread lt;
 			struct timespec ts = { 0, 5000000 };
-			memset(&lt, 0, sizeof(lt));
-			if (read_file_at(pfd, "stat", st, sizeof(st)) <= 0 ||
-			    proc_parse_stat(st, &lt) < 0 || lt.state == 'X')
+			if (proc_read_stat(pfd, &lt) < 0 || lt.state == 'X')
 				break;
 			if (lt.state != 'Z') {
 				p->exec_seen = 1;

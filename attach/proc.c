@@ -123,6 +123,15 @@ int proc_parse_stat(const char *buf, struct thread *t)
 	return 0;
 }
 
+int proc_read_stat(int dirfd, struct thread *t)
+{
+	char buf[1024];
+	memset(t, 0, sizeof(*t));
+	if (read_file_at(dirfd, "stat", buf, sizeof(buf)) <= 0)
+		return -1;
+	return proc_parse_stat(buf, t);
+}
+
 void proc_parse_syscall(const char *buf, struct thread *t)
 {
 	char *end;
@@ -574,43 +583,29 @@ static void read_thread(int pfd, struct process *p, struct thread *t,
 }
 
 /* The futex word of every thread in a futex wait and, for a glibc mutex,
- * its owner TID (+8): one process_vm_readv per 1,024 threads.  A call
- * stops at the first word it cannot read; that thread goes without, and
- * the batch goes on after it. */
+ * its owner TID (+8), all in a few system calls. */
 static void read_futex_words(struct process *p)
 {
-	struct iovec l[1024], r[1024];
-	struct thread *ts[1024];
-	size_t i = 0, k = 0, j;
-	for (;;) {
-		ssize_t got;
-		for (; i < p->nthreads && k < 1024; i++) {
-			struct thread *t = &p->threads[i];
-			if (t->syscall_nr < 0 || !wait_syscall_is_futex(t->syscall_nr) || !t->args[0])
-				continue;
-			ts[k] = t;
-			l[k].iov_base = t->futex_words;
-			r[k].iov_base = (void *)(uintptr_t)t->args[0];
-			l[k].iov_len = r[k].iov_len = sizeof(t->futex_words);
-			k++;
-		}
-		if (!k)
-			return;
-		got = process_vm_readv(p->mm_tid, l, k, r, k, 0);
-		for (j = 0; j < k && got >= (ssize_t)sizeof(ts[0]->futex_words); j++) {
-			ts[j]->futex_read = 1;
-			got -= sizeof(ts[0]->futex_words);
-		}
-		/* the rest (after an unreadable word) again */
-		if (j < k) {
-			memmove(ts, ts + j + 1, (k - j - 1) * sizeof(*ts));
-			memmove(l, l + j + 1, (k - j - 1) * sizeof(*l));
-			memmove(r, r + j + 1, (k - j - 1) * sizeof(*r));
-			k -= j + 1;
-		} else {
-			k = 0;
-		}
+	struct thread **ts = xmalloc((p->nthreads ? p->nthreads : 1) * sizeof(*ts));
+	struct iovec *l = xmalloc((p->nthreads ? p->nthreads : 1) * 2 * sizeof(*l));
+	struct iovec *r = l + (p->nthreads ? p->nthreads : 1);
+	size_t *got = xmalloc((p->nthreads ? p->nthreads : 1) * sizeof(*got));
+	size_t i, k = 0;
+	for (i = 0; i < p->nthreads; i++) {
+		struct thread *t = &p->threads[i];
+		if (t->syscall_nr < 0 || !wait_syscall_is_futex(t->syscall_nr) || !t->args[0])
+			continue;
+		l[k].iov_base = t->futex_words;
+		r[k].iov_base = (void *)(uintptr_t)t->args[0];
+		l[k].iov_len = r[k].iov_len = sizeof(t->futex_words);
+		ts[k++] = t;
 	}
+	vm_read_ranges(p->mm_tid, l, r, k, got);
+	for (i = 0; i < k; i++)
+		ts[i]->futex_read = got[i] == sizeof(ts[i]->futex_words);
+	free(ts);
+	free(l);
+	free(got);
 }
 
 void proc_read_fallback(int pfd, struct thread *t, int want_kstack)
@@ -673,8 +668,7 @@ static enum attach_err proc_read_once(int pfd, struct process *p, const struct p
 	p->uid = (uid_t)status_field(buf, "\nUid:");
 	p->tracer = (pid_t)status_field(buf, "\nTracerPid:");
 
-	memset(&leader, 0, sizeof(leader));
-	if (read_file_at(pfd, "stat", buf, sizeof(buf)) <= 0 || proc_parse_stat(buf, &leader) < 0) {
+	if (proc_read_stat(pfd, &leader) < 0) {
 		sb_addf(err, "no process with PID %d (it exited)", (int)p->pid);
 		return ATTACH_ENOPROC;
 	}
@@ -873,16 +867,13 @@ enum attach_err proc_read(int pfd, struct process *p, const struct proc_opts *o,
 {
 	pid_t pid = p->pid;
 	enum attach_err rc;
-	char buf[1024];
 	struct thread leader;
 	int attempt;
 	for (attempt = 0;; attempt++) {
 		int zombie = 0;
 		rc = proc_read_once(pfd, p, o, err, &zombie);
-		memset(&leader, 0, sizeof(leader));
 		if ((rc != ATTACH_ENOPROC && !zombie) || attempt == 100 ||
-		    read_file_at(pfd, "stat", buf, sizeof(buf)) <= 0 ||
-		    proc_parse_stat(buf, &leader) < 0)
+		    proc_read_stat(pfd, &leader) < 0)
 			return rc;
 		/* a zombie process counts one thread; a leader still a
 		 * zombie beside live threads, or no longer one, was an exec */
@@ -897,11 +888,8 @@ enum attach_err proc_read(int pfd, struct process *p, const struct proc_opts *o,
 
 long proc_count_threads(int pfd)
 {
-	char buf[1024];
 	struct thread t;
-	memset(&t, 0, sizeof(t));
-	if (read_file_at(pfd, "stat", buf, sizeof(buf)) <= 0 || proc_parse_stat(buf, &t) < 0 ||
-	    t.group_threads <= 0)
+	if (proc_read_stat(pfd, &t) < 0 || t.group_threads <= 0)
 		return -1;
 	return t.group_threads;
 }

@@ -179,42 +179,6 @@ static int read_mem(uint64_t addr, void *out, size_t n)
 
 /* ---- module unwind tables ----------------------------------------------- */
 
-static uint64_t rd_enc(uint64_t *pos, uint8_t enc, uint64_t base, int *ok)
-{
-	uint64_t v = 0, at = *pos;
-	int32_t s4;
-	uint32_t u4;
-	switch (enc & 0x0f) {
-	case 0x03: /* udata4 */
-		if (read_mem(at, &u4, 4) < 0)
-			*ok = 0;
-		v = u4;
-		*pos += 4;
-		break;
-	case 0x0b: /* sdata4 */
-		if (read_mem(at, &s4, 4) < 0)
-			*ok = 0;
-		v = (uint64_t)(int64_t)s4;
-		*pos += 4;
-		break;
-	case 0x04: case 0x0c: /* (u|s)data8 */
-		if (read_mem(at, &v, 8) < 0)
-			*ok = 0;
-		*pos += 8;
-		break;
-	default:
-		*ok = 0;
-		return 0;
-	}
-	switch (enc & 0x70) {
-	case 0x00: break;
-	case 0x10: v += at; break;	/* pcrel */
-	case 0x30: v += base; break;	/* datarel */
-	default: *ok = 0;
-	}
-	return v;
-}
-
 /*
  * A module without PT_GNU_EH_FRAME: gcc links -static binaries without
  * --eh-frame-hdr, so their .eh_frame has no search table, and without
@@ -230,7 +194,8 @@ struct ehbuf {
 	const uint8_t *d;
 	size_t n;
 	uint64_t rt;		/* run-time address of d[0] */
-	uint64_t bias;
+	uint64_t bias;		/* added to absolute values (read from a file) */
+	uint64_t datarel;	/* base of datarel values; 0: not taken */
 };
 
 static int eh_uleb(const struct ehbuf *b, size_t *p, uint64_t *v)
@@ -269,6 +234,11 @@ static int eh_ptr(const struct ehbuf *b, size_t *p, uint8_t enc, uint64_t *v)
 	switch (enc & 0x70) {
 	case 0x00: *v = x + b->bias; return 0;		/* absolute, as linked */
 	case 0x10: *v = x + b->rt + at; return 0;	/* pcrel */
+	case 0x30:					/* datarel */
+		if (!b->datarel)
+			return -1;
+		*v = x + b->datarel;
+		return 0;
 	default: return -1;
 	}
 }
@@ -423,6 +393,20 @@ out:
 	return found;
 }
 
+/* module m searches the table of n (start, FDE) entries at table,
+ * offsets from segbase, as in .eh_frame_hdr */
+static void use_table(struct umod *m, uint64_t segbase, uint64_t table, size_t n)
+{
+	memset(&m->di, 0, sizeof(m->di));
+	m->di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
+	m->di.start_ip = m->lo;
+	m->di.end_ip = m->hi;
+	m->di.u.rti.segbase = segbase;
+	m->di.u.rti.table_data = table;
+	m->di.u.rti.table_len = n * 8 / sizeof(unw_word_t);
+	m->state = 1;
+}
+
 static void build_table(struct umod *m, uint64_t bias)
 {
 	const struct mapping *f = m->first;
@@ -432,6 +416,7 @@ static void build_table(struct umod *m, uint64_t bias)
 	uint64_t addr;
 	int fd = modfiles_open_mapping(&cur->files, f->start, f->end, f->path, f->deleted,
 				       f->inode);
+	memset(&b, 0, sizeof(b));
 	if (fd < 0)
 		return;
 	if (eh_section(fd, &buf, &b.n, &addr) < 0) {
@@ -447,23 +432,18 @@ static void build_table(struct umod *m, uint64_t bias)
 	if (!n)
 		return;
 	m->table_bytes = n * 2 * sizeof(int32_t);
-	memset(&m->di, 0, sizeof(m->di));
-	m->di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
-	m->di.start_ip = m->lo;
-	m->di.end_ip = m->hi;
-	m->di.u.rti.segbase = b.rt;
-	m->di.u.rti.table_data = TABLE_BASE + (uint64_t)(m - cur->mods) * TABLE_SPAN;
-	m->di.u.rti.table_len = m->table_bytes / sizeof(unw_word_t);
-	m->state = 1;
+	use_table(m, b.rt, TABLE_BASE + (uint64_t)(m - cur->mods) * TABLE_SPAN, n);
 }
 
 static void load_module(struct umod *m)
 {
 	Elf64_Ehdr eh;
 	Elf64_Phdr ph;
-	uint64_t base = m->first->start, bias = 0, hdr = 0, pos, fde_count;
-	int i, ok = 1, have_load = 0;
-	uint8_t h[4];
+	uint64_t base = m->first->start, bias = 0, hdr = 0, eh_frame, fde_count;
+	int i, have_load = 0;
+	uint8_t h[20];
+	struct ehbuf b;
+	size_t pos = 4;
 	m->state = -1;
 	if (read_mem(base, &eh, sizeof(eh)) < 0 || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
 	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(ph) ||
@@ -487,19 +467,15 @@ static void load_module(struct umod *m)
 	hdr += bias;
 	if (read_mem(hdr, h, 4) < 0 || h[0] != 1 || h[3] != 0x3b)
 		return;		/* only the binary-search table format */
-	pos = hdr + 4;
-	rd_enc(&pos, h[1], hdr, &ok);
-	fde_count = rd_enc(&pos, h[2], hdr, &ok);
-	if (!ok || !fde_count || fde_count > (1u << 26))
+	/* then two encoded values of at most 8 bytes each */
+	memset(&b, 0, sizeof(b));
+	b.d = h;
+	b.n = read_mem(hdr, h, 20) == 0 ? 20 : read_mem(hdr, h, 12) == 0 ? 12 : 4;
+	b.rt = b.datarel = hdr;
+	if (eh_ptr(&b, &pos, h[1], &eh_frame) < 0 || eh_ptr(&b, &pos, h[2], &fde_count) < 0 ||
+	    !fde_count || fde_count > (1u << 26))
 		return;
-	memset(&m->di, 0, sizeof(m->di));
-	m->di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
-	m->di.start_ip = m->lo;
-	m->di.end_ip = m->hi;
-	m->di.u.rti.segbase = hdr;
-	m->di.u.rti.table_data = pos;
-	m->di.u.rti.table_len = fde_count * 8 / sizeof(unw_word_t);
-	m->state = 1;
+	use_table(m, hdr, hdr + pos, fde_count);
 }
 
 static void build_modules(struct uctx *u)

@@ -64,26 +64,17 @@ static int parse_seconds(const char *s, double *out)
 	return 0;
 }
 
-/* One refresh: /proc (always), stacks (when due).  Returns 0, or the
- * exit status when the process is gone or cannot be read. */
 /* the threads' /proc files, open from one refresh to the next */
 static struct proc_fdcache *fdcache;
 
+/* One refresh: /proc (always), stacks (when due).  Returns 0, or the
+ * exit status when the process is gone or cannot be read. */
 static int sample(pid_t pid, struct top_state *s, double stack_interval, int kstacks)
 {
 	struct report_opts o;
 	struct process p;
 	int pfd, st;
 	uint64_t now = now_ns() / 1000000;
-	if (!fdcache) {
-		/* two files per thread: ask for the hard limit */
-		struct rlimit rl;
-		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-			rl.rlim_cur = rl.rlim_max;
-			setrlimit(RLIMIT_NOFILE, &rl);
-		}
-		fdcache = proc_fdcache_new();
-	}
 	report_opts_init(&o);
 	o.po.fdcache = fdcache;
 	o.stacks = 0;
@@ -282,6 +273,7 @@ int cmd_top(int argc, char **argv)
 	struct top_view v;
 	int c, st, use_batch = 0;
 	long iterations = 0;
+	struct rlimit rl;
 	pid_t pid;
 
 	capture_install_signal_handlers();
@@ -326,6 +318,12 @@ int cmd_top(int argc, char **argv)
 	if (!use_batch && (!isatty(0) || !isatty(1)))
 		return usage_error("top", "standard input and output must be a terminal; "
 				   "for logs and scripts use --batch");
+	/* two files per thread stay open: ask for the hard limit */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	fdcache = proc_fdcache_new();
 	st = use_batch ? batch(pid, &v, iterations) : interactive(pid, &v);
 	proc_fdcache_free(fdcache);
 	fdcache = NULL;

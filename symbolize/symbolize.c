@@ -24,7 +24,6 @@
 
 struct smod {
 	const struct mapping *first;	/* file offset 0 mapping */
-	uint64_t lo, hi;
 	Dwfl_Module *mod;
 	char *name;		/* basename */
 	char *build_id;
@@ -136,12 +135,10 @@ static void build_modules(struct sctx *c)
 			const char *b = strrchr(m->path, '/');
 			sm = &c->mods[c->nmods++];
 			sm->first = m;
-			sm->lo = m->start;
 			sm->name = xstrdup(b ? b + 1 : m->path);
 		}
 		if (m->offset == 0 && m->start < sm->first->start)
 			sm->first = m;
-		sm->hi = m->end;
 	}
 }
 
