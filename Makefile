@@ -106,25 +106,25 @@ UNIT = $(OUT)/unit/test_model $(OUT)/unit/test_proc $(OUT)/unit/test_demangle \
 FIX_CFLAGS = -O0 -g
 FIX_CFLAGS_inlined = -O2 -g
 FIX_CFLAGS_pool = -O2 -g
-$(OUT)/fixtures/%: tests/fixtures/%.c
+$(OUT)/fixtures/%: tests/fixtures/%.c tests/fixtures/ready.h
 	@mkdir -p $(dir $@)
 	$(say) CC $@
 	$(Q)$(CC) $(or $(FIX_CFLAGS_$*),$(FIX_CFLAGS)) -pthread -o $@ $<
-$(OUT)/fixtures/states-fp: tests/fixtures/states.c
+$(OUT)/fixtures/states-fp: tests/fixtures/states.c tests/fixtures/ready.h
 	@mkdir -p $(dir $@)
 	$(say) CC $@
 	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer -pthread -o $@ $<
 # no CFI at all for the fixture's own code: only frame pointers unwind it
-$(OUT)/fixtures/states-nocfi: tests/fixtures/states.c
+$(OUT)/fixtures/states-nocfi: tests/fixtures/states.c tests/fixtures/ready.h
 	@mkdir -p $(dir $@)
 	$(say) CC $@
 	$(Q)$(CC) -O0 -g0 -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
 	  -fno-unwind-tables -pthread -o $@ $<
-$(OUT)/fixtures/states-static: tests/fixtures/states.c
+$(OUT)/fixtures/states-static: tests/fixtures/states.c tests/fixtures/ready.h
 	@mkdir -p $(dir $@)
 	$(say) CC $@
 	$(Q)$(CC) -O0 -g -static -pthread -o $@ $<
-$(OUT)/fixtures/cxx: tests/fixtures/cxx.cc
+$(OUT)/fixtures/cxx: tests/fixtures/cxx.cc tests/fixtures/ready.h
 	@mkdir -p $(dir $@)
 	$(say) CXX $@
 	$(Q)$(CXX) -O0 -g -pthread -o $@ $<

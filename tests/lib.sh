@@ -66,6 +66,10 @@ test_done() {
 	[ "$n_fail" = 0 ]
 }
 
+# line_of PATTERN [FILE]: the number of the first line of FILE (default
+# $SRC) that holds PATTERN, as the source lines in a dump should say
+line_of() { grep -n -- "$1" "${2:-$SRC}" | head -n 1 | cut -d: -f1; }
+
 # wait_ready FILE: until a program wrote its ready file (10 s)
 wait_ready() {
 	for _wr in $(seq 1 200); do
@@ -76,17 +80,28 @@ wait_ready() {
 	return 1
 }
 
+# start_program READYFILE LOG CMD...: start CMD in the background (killed
+# at the end of the test file), its output to LOG, and wait until it
+# wrote READYFILE; its PID in PROGRAM_PID.
+start_program() {
+	_ready=$1
+	_log=$2
+	shift 2
+	"$@" >"$_log" 2>&1 &
+	PROGRAM_PID=$!
+	PIDS="$PIDS $PROGRAM_PID"
+	wait_ready "$_ready" || { cat "$_log"; return 1; }
+}
+
 # start_fixture NAME [ARGS...]: start a fixture that writes "PID [PORT]"
 # to its ready file once every thread is in place.
 start_fixture() {
 	name=$1
 	shift
 	ready="$TMP/ready.$name.$$.$RANDOM"
-	"$FIX/$name" "$ready" "$@" >"$TMP/$name.log" 2>&1 &
-	PIDS="$PIDS $!"
-	FIXTURE_PID=$!
+	start_program "$ready" "$TMP/$name.log" "$FIX/$name" "$ready" "$@" || return 1
+	FIXTURE_PID=$PROGRAM_PID
 	eval "READY_$FIXTURE_PID=\$ready"
-	wait_ready "$ready" || return 1
 	FIXTURE_PORT=$(cut -d' ' -f2 "$ready")
 	return 0
 }

@@ -5,7 +5,6 @@
 . "$(dirname "$0")/lib.sh"
 
 SRC="$SRCDIR/tests/fixtures/states.c"
-line_of() { grep -n -- "$1" "$SRC" | head -n 1 | cut -d: -f1; }
 tids_named() { for c in /proc/$1/task/*/comm; do n=$(cat "$c"); case "$n" in $2) basename "$(dirname "$c")";; esac; done | sort -n | paste -sd, -; }
 
 # the expectations every build must meet, over the JSON

@@ -3,7 +3,6 @@
 . "$(dirname "$0")/lib.sh"
 
 SRC="$SRCDIR/tests/fixtures/inlined.c"
-line_of() { grep -n -- "$1" "$2" | head -n 1 | cut -d: -f1; }
 
 test_expect_success 'inlined calls show as their own rows, marked inlined, with call sites' '
 	start_fixture inlined &&

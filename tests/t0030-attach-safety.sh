@@ -176,10 +176,10 @@ test_expect_success 'an unprivileged user: another user'"'"'s process is refused
 	expect_status 4 setpriv --reuid=65534 --regid=65534 --clear-groups \
 		$u/inspect stack $FIXTURE_PID 2>err &&
 	expect_grep "belongs to uid 0 and you are uid 65534; .*CAP_SYS_PTRACE" err || return 1
-	setpriv --reuid=65534 --regid=65534 --clear-groups $u/states $u/ready nospin \
-		>/dev/null 2>&1 & npid=$!
-	PIDS="$PIDS $npid"
-	wait_ready $u/ready || return 1
+	start_program $u/ready $TMP/unpriv.log \
+		setpriv --reuid=65534 --regid=65534 --clear-groups $u/states $u/ready nospin ||
+		return 1
+	npid=$PROGRAM_PID
 	setpriv --reuid=65534 --regid=65534 --clear-groups $u/inspect stack --max-depth 1000 $npid >out 2>err ||
 		{ cat err; return 1; }
 	expect_grep "^3 threads: condition wait" out && expect_grep "pool_worker" out &&
@@ -198,9 +198,9 @@ test_expect_success 'an unprivileged user, a chrooted process of its own: frames
 		mkdir -p $j$(dirname $l) && cp $l $j$l || return 1
 	done &&
 	u=$TMP/unpriv && mkdir -p $u && cp "$INSPECT" $u/ && chown -R 65534:65534 $u || return 1
-	chroot --userspec=65534:65534 $j /states /tmp/ready nospin >/dev/null 2>&1 & jpid=$!
-	PIDS="$PIDS $jpid"
-	wait_ready $j/tmp/ready || return 1
+	start_program $j/tmp/ready $TMP/jail.log \
+		chroot --userspec=65534:65534 $j /states /tmp/ready nospin || return 1
+	jpid=$PROGRAM_PID
 	grep -q " $j/states$" /proc/$jpid/maps &&
 	setpriv --reuid=65534 --regid=65534 --clear-groups $u/inspect stack --max-depth 1000 $jpid \
 		>out 2>err || { cat err; return 1; }

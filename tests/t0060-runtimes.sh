@@ -4,16 +4,6 @@
 # thread's start, the runtime's own frames are named, nothing is held.
 . "$(dirname "$0")/lib.sh"
 
-# start_runtime READYFILE CMD...: start CMD, wait for READYFILE
-start_runtime() {
-	ready=$1
-	shift
-	"$@" >"$TMP/runtime.log" 2>&1 &
-	FIXTURE_PID=$!
-	PIDS="$PIDS $FIXTURE_PID"
-	wait_ready "$ready" || { cat "$TMP/runtime.log"; return 1; }
-}
-
 # every thread, and /proc's count of them
 same_threads() {
 	n=$(ls /proc/$1/task | wc -l) &&
@@ -24,19 +14,19 @@ if ! command -v node >/dev/null; then
 	test_skip "node: JIT frames walked through to the thread's start" "node is not installed"
 else
 	test_expect_success 'node: JIT frames walked through to the thread'"'"'s start, 5 runs' '
-		start_runtime $TMP/node.ready node "$SRCDIR/tests/runtimes/park.js" $TMP/node.ready ||
+		start_program $TMP/node.ready $TMP/node.log node "$SRCDIR/tests/runtimes/park.js" $TMP/node.ready ||
 			return 1
 		for i in 1 2 3 4 5; do
-			"$INSPECT" stack $FIXTURE_PID >out || { cat out; return 1; }
+			"$INSPECT" stack $PROGRAM_PID >out || { cat out; return 1; }
 			expect_no_grep "unwind stopped" out || return 1
 		done
-		same_threads $FIXTURE_PID node &&
+		same_threads $PROGRAM_PID node &&
 		awk "/^1 thread: running/,/^$/" out >main &&
 		expect_grep "Builtins_JSEntry" main &&
 		expect_grep "node::Start\(int, char\*\*\)" main && expect_grep "_start\+0x" main &&
 		expect_grep "uv_run\+0x[0-9a-f]+  node" out &&
-		"$INSPECT" count $FIXTURE_PID >cnt && expect_grep "^running 1$" cnt &&
-		check_healthy $FIXTURE_PID
+		"$INSPECT" count $PROGRAM_PID >cnt && expect_grep "^running 1$" cnt &&
+		check_healthy $PROGRAM_PID
 	'
 fi
 
@@ -51,10 +41,10 @@ else
 	for fp in -XX:+PreserveFramePointer -XX:-PreserveFramePointer; do
 	test_expect_success "a JVM ($fp): Java threads by name, through interpreted and JIT frames" '
 		rm -f $TMP/java.ready &&
-		start_runtime $TMP/java.ready java $fp \
+		start_program $TMP/java.ready $TMP/java.log java $fp \
 			-XX:-UseDynamicNumberOfCompilerThreads -XX:-UseDynamicNumberOfGCThreads -cp $TMP Park $TMP/java.ready || return 1
-		"$INSPECT" stack $FIXTURE_PID >out; st=$?
-		same_threads $FIXTURE_PID java &&
+		"$INSPECT" stack $PROGRAM_PID >out; st=$?
+		same_threads $PROGRAM_PID java &&
 		awk "/sleeper-0, sleeper-1, sleeper-2, sleeper-3/,/^$/" out >sleep &&
 		expect_grep "JVM_Sleep" sleep && expect_grep "\[anon\]\+0x" sleep &&
 		expect_grep "JavaCalls::call_helper" sleep && expect_grep "start_thread" sleep &&
@@ -73,9 +63,9 @@ else
 				expect_grep "unwind stopped: no unwind information at 0x" out
 			fi
 		fi &&
-		"$INSPECT" count $FIXTURE_PID >cnt &&
-		expect_grep "^threads $(ls /proc/$FIXTURE_PID/task | wc -l)$" cnt &&
-		check_healthy $FIXTURE_PID && kill $FIXTURE_PID
+		"$INSPECT" count $PROGRAM_PID >cnt &&
+		expect_grep "^threads $(ls /proc/$PROGRAM_PID/task | wc -l)$" cnt &&
+		check_healthy $PROGRAM_PID && kill $PROGRAM_PID
 	'
 	done
 fi

@@ -101,9 +101,9 @@ test_expect_success 'signals to the process and to single threads while inspecti
 
 test_expect_success 'a binary deleted after start still resolves its functions' '
 	cp "$FIX/states" "$TMP/doomed" || return 1
-	"$TMP/doomed" "$TMP/ready.doomed" nospin >/dev/null 2>&1 & dpid=$!
-	PIDS="$PIDS $dpid"
-	wait_ready $TMP/ready.doomed || return 1
+	start_program $TMP/ready.doomed $TMP/doomed.log "$TMP/doomed" $TMP/ready.doomed nospin ||
+		return 1
+	dpid=$PROGRAM_PID
 	rm -f "$TMP/doomed" &&
 	grep -q "doomed (deleted)" /proc/$dpid/maps &&
 	"$INSPECT" stack $dpid >out; test $? -le 1 &&
@@ -116,9 +116,8 @@ test_expect_success 'a process in its own mount and PID namespaces, its binary o
 	mount -t tmpfs inside "$TMP/ns" && cp "$FIX/states" "$TMP/ns/nsstates" &&
 	exec "$TMP/ns/nsstates" "$TMP/ready.ns" nospin
 	EOS
-	unshare --mount --pid --fork --kill-child --mount-proc sh ns.sh >/dev/null 2>&1 & upid=$!
-	PIDS="$PIDS $upid"
-	wait_ready $TMP/ready.ns || return 1
+	start_program $TMP/ready.ns $TMP/ns.log \
+		unshare --mount --pid --fork --kill-child --mount-proc sh ns.sh || return 1
 	# the fixture is PID 1 inside; find its PID here
 	# (and kill it at the end: PID 1 of a namespace ignores the SIGKILL
 	# that unshare --kill-child asks for on its death)
@@ -149,9 +148,8 @@ for plant in none symlink fifo; do
 	esac
 	test_expect_success "$title" '
 		d=$TMP/plant-'$plant' && plant_prepare $d || return 1
-		$d/states $d/ready nospin >/dev/null 2>&1 & ppid=$!
-		PIDS="$PIDS $ppid"
-		wait_ready $d/ready || return 1
+		start_program $d/ready $d/states.log $d/states $d/ready nospin || return 1
+		ppid=$PROGRAM_PID
 		case '$plant' in
 		symlink) mv $d/states.debug $TMP/host-file && ln -s $TMP/host-file $d/states.debug ;;
 		fifo) rm $d/states.debug && mkfifo $d/states.debug ;;
@@ -179,9 +177,8 @@ test_expect_success 'compressed debug sections: an uncompressed copy cached by b
 	d=$TMP/zdebug && plant_prepare $d &&
 	objcopy --compress-debug-sections=zlib-gabi $d/states.debug &&
 	compressed $d/states.debug || return 1
-	$d/states $d/ready nospin >/dev/null 2>&1 & zpid=$!
-	PIDS="$PIDS $zpid"
-	wait_ready $d/ready || return 1
+	start_program $d/ready $d/states.log $d/states $d/ready nospin || return 1
+	zpid=$PROGRAM_PID
 	id=$(readelf -n $d/states | awk "/Build ID/ { print \$3 }") &&
 	INSPECT_CACHE_DIR=$TMP/cache "$INSPECT" stack --max-depth 1000 $zpid >out1 &&
 	expect_grep "pool_worker\+0x[0-9a-f]+  states  states.c:" out1 &&
@@ -263,7 +260,7 @@ test_expect_success 'a statically linked binary (no .eh_frame_hdr): every frame,
 	"$INSPECT" stack --max-depth 1000 $FIXTURE_PID >out &&
 	expect_grep "^process $FIXTURE_PID \(states-static\): 14 threads" out &&
 	expect_grep "^3 threads: condition wait" out &&
-	expect_grep "pool_worker\+0x[0-9a-f]*  states-static  states.c:64" out &&
+	expect_grep "pool_worker\+0x[0-9a-f]*  states-static  states.c:$(line_of "pthread_cond_wait(&cv" "$SRCDIR/tests/fixtures/states.c")$" out &&
 	expect_grep "mutex_waiter\+0x[0-9a-f]*  states-static  states.c:" out &&
 	expect_grep "main\+0x[0-9a-f]*  states-static  states.c:" out &&
 	expect_grep "_start\+0x" out &&
