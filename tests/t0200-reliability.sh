@@ -170,6 +170,36 @@ for plant in none symlink fifo; do
 	'
 done
 
+# A distribution's debug files live in the host's /usr/lib/debug, named
+# by build ID.  libdwfl's own search would load libdebuginfod (and
+# libcurl with it) for every module it finds nothing for, a cost for a
+# server inspect never asks.
+if [ "$(id -u)" = 0 ]; then
+	test_expect_success 'a debug file in /usr/lib/debug/.build-id gives source lines; no libdebuginfod loaded' '
+		d=$TMP/buildid && mkdir -p $d && cp "$FIX/states" $d/states &&
+		objcopy --only-keep-debug $d/states $d/states.debug && strip -g $d/states &&
+		id=$(readelf -n $d/states | sed -n "s/.*Build ID: *//p") && test -n "$id" &&
+		dbg=/usr/lib/debug/.build-id/$(echo $id | cut -c1-2)/$(echo $id | cut -c3-).debug &&
+		mkdir -p $(dirname $dbg) && cp $d/states.debug $dbg && echo $dbg >$d/planted &&
+		start_program $d/ready $d/states.log $d/states $d/ready nospin || { rm -f $dbg; return 1; }
+		env -u DEBUGINFOD_URLS LD_DEBUG=files INSPECT_CACHE_DIR=$TMP/nocache XDG_CACHE_HOME=$TMP/nocache \
+			"$INSPECT" stack --max-depth 1000 $PROGRAM_PID >out 2>ld
+		st=$?
+		rm -f $dbg
+		test $st = 0 &&
+		expect_grep "pool_worker\+0x[0-9a-f]+  states  states.c:" out &&
+		expect_no_grep "libdebuginfod" ld && check_healthy $PROGRAM_PID
+	'
+	test_expect_success 'DEBUGINFOD_URLS set: still nothing fetched, libdebuginfod not loaded' '
+		ASAN_OPTIONS=detect_leaks=0 DEBUGINFOD_URLS=http://127.0.0.1:9 INSPECT_CACHE_DIR=$TMP/nocache2 \
+			LD_DEBUG=files timeout 60 "$INSPECT" stack --max-depth 1000 $PROGRAM_PID >out 2>ld &&
+		expect_grep "pool_worker\+0x[0-9a-f]+  states$" out &&
+		expect_no_grep "libdebuginfod" ld
+	'
+else
+	test_skip "a debug file in /usr/lib/debug/.build-id gives source lines" "needs root to write /usr/lib/debug"
+fi
+
 compressed() {	# FILE: is its .debug_info compressed?
 	readelf -SW "$1" 2>/dev/null | grep -q "\.debug_info .* C "
 }
