@@ -33,6 +33,9 @@ struct proc_opts {
 	size_t n_only_tids;
 	struct proc_fdcache *fdcache;	/* keep threads' stat and syscall
 					   files open between reads (top) */
+	int syscall_from_regs;	/* stacks follow: each captured thread's
+				   system call comes from its registers, and
+				   proc_read_waits runs after the capture */
 };
 
 /* Threads' /proc files kept open across proc_read calls on the same
@@ -41,6 +44,12 @@ struct proc_opts {
  * next read; a stale one (its TID reused) is opened again. */
 struct proc_fdcache *proc_fdcache_new(void);
 void proc_fdcache_free(struct proc_fdcache *c);
+
+/* What each thread waits on, past its system call: the file behind the
+ * fd it waits on, the futex word.  A thread whose system call is not
+ * known yet (not captured) has it read from /proc first.  proc_read
+ * calls this itself unless o->syscall_from_regs. */
+void proc_read_waits(int pfd, struct process *p, const struct proc_opts *o);
 
 /* Open /proc/PID as a directory fd; every later read is relative to it
  * so that a recycled PID cannot switch processes under us. */

@@ -447,6 +447,21 @@ static void grab(struct cap *c, size_t i)
 	uint64_t lo, hi;
 	if (ptrace(PTRACE_GETREGSET, t->tid, (void *)NT_PRSTATUS, &iov) < 0)
 		return;
+	if (t->syscall_nr == SYSCALL_UNKNOWN) {
+		/* what /proc/TID/syscall would say of the stopped thread:
+		 * orig_rax is the system call it is in (the result, -ERESTART*,
+		 * is in rax), or -1 outside one */
+		const struct user_regs_struct *r = &t->cap.regs;
+		t->syscall_nr = (long)r->orig_rax < 0 ? SYSCALL_NONE : (long)r->orig_rax;
+		t->args[0] = r->rdi;
+		t->args[1] = r->rsi;
+		t->args[2] = r->rdx;
+		t->args[3] = r->r10;
+		t->args[4] = r->r8;
+		t->args[5] = r->r9;
+		t->sp = r->rsp;
+		t->pc = r->rip;
+	}
 	lo = t->cap.regs.rsp > 128 ? t->cap.regs.rsp - 128 : 0;	/* red zone */
 	m = maps_find(&c->p->maps, t->cap.regs.rsp);
 	hi = lo + c->o->max_stack;

@@ -546,11 +546,9 @@ static ssize_t read_task_file(int pfd, const struct proc_opts *o, pid_t tid, int
 }
 
 
-static void read_thread(int pfd, struct process *p, struct thread *t,
-			const struct proc_opts *o, struct socktab *st)
+static void read_thread(int pfd, struct thread *t, const struct proc_opts *o)
 {
 	char path[96], buf[4096];
-	int fdarg;
 	t->exec_start_ms = -1;
 	t->wait.blocked_ms = -1;
 	t->wait.fd = -1;
@@ -561,7 +559,7 @@ static void read_thread(int pfd, struct process *p, struct thread *t,
 	}
 	if (t->state == 'Z' || t->state == 'X')
 		return;
-	if (read_task_file(pfd, o, t->tid, 1, buf, sizeof(buf)) > 0)
+	if (!o->syscall_from_regs && read_task_file(pfd, o, t->tid, 1, buf, sizeof(buf)) > 0)
 		proc_parse_syscall(buf, t);
 	if (o->want_sched && t->state != 'R') {
 		snprintf(path, sizeof(path), "task/%d/sched", (int)t->tid);
@@ -575,11 +573,6 @@ static void read_thread(int pfd, struct process *p, struct thread *t,
 	}
 	if (o->want_kstack)
 		proc_read_fallback(pfd, t, 1);
-	fdarg = t->syscall_nr >= 0 ? wait_syscall_fd_arg(t->syscall_nr) : -1;
-	if (fdarg >= 0 && o->want_fds) {
-		t->wait.fd = (int)t->args[fdarg];
-		t->fd_target = fd_target(pfd, t->wait.fd, st);
-	}
 }
 
 /* The futex word of every thread in a futex wait and, for a glibc mutex,
@@ -606,6 +599,33 @@ static void read_futex_words(struct process *p)
 	free(ts);
 	free(l);
 	free(got);
+}
+
+void proc_read_waits(int pfd, struct process *p, const struct proc_opts *o)
+{
+	struct socktab st = { 0 };
+	char buf[512];
+	size_t i;
+	for (i = 0; i < p->nthreads; i++) {
+		struct thread *t = &p->threads[i];
+		int fdarg;
+		if (t->state == 'Z' || t->state == 'X')
+			continue;
+		/* not captured: what /proc says now */
+		if (t->syscall_nr == SYSCALL_UNKNOWN &&
+		    read_task_file(pfd, o, t->tid, 1, buf, sizeof(buf)) > 0)
+			proc_parse_syscall(buf, t);
+		fdarg = t->syscall_nr >= 0 ? wait_syscall_fd_arg(t->syscall_nr) : -1;
+		if (fdarg >= 0 && o->want_fds && !t->fd_target) {
+			t->wait.fd = (int)t->args[fdarg];
+			t->fd_target = fd_target(pfd, t->wait.fd, &st);
+		}
+	}
+	for (i = 0; i < st.n; i++)
+		free(st.v[i].desc);
+	free(st.v);
+	if (o->want_futex)
+		read_futex_words(p);
 }
 
 void proc_read_fallback(int pfd, struct thread *t, int want_kstack)
@@ -648,10 +668,8 @@ static enum attach_err proc_read_once(int pfd, struct process *p, const struct p
 	char buf[8192], link[PATH_MAX];
 	pid_t *tids = NULL;
 	ssize_t n, i;
-	struct socktab st = { 0 };
 	struct thread leader;
 	int efd, mfd;
-	size_t k;
 	uint64_t t0 = now_ns();
 
 	if (read_file_at(pfd, "status", buf, sizeof(buf)) <= 0) {
@@ -777,7 +795,7 @@ static enum attach_err proc_read_once(int pfd, struct process *p, const struct p
 		t = &p->threads[p->nthreads];
 		t->tid = tids[i];
 		t->group = -1;
-		read_thread(pfd, p, t, o, &st);
+		read_thread(pfd, t, o);
 		if (t->state == '?')	/* exited meanwhile */
 			continue;
 		p->nthreads++;
@@ -785,8 +803,8 @@ static enum attach_err proc_read_once(int pfd, struct process *p, const struct p
 	free(tids);
 	if (o->fdcache && !o->only_tids)
 		fdc_prune(o->fdcache);
-	if (o->want_futex)
-		read_futex_words(p);
+	if (!o->syscall_from_regs)
+		proc_read_waits(pfd, p, o);
 	if (p->nthreads == 1 && p->threads[0].state == 'Z' && p->threads[0].tid == p->pid &&
 	    !o->only_tids) {
 		*zombie = 1;
@@ -796,9 +814,6 @@ static enum attach_err proc_read_once(int pfd, struct process *p, const struct p
 	}
 	if (o->want_sched)
 		compute_blocked(p);
-	for (k = 0; k < st.n; k++)
-		free(st.v[k].desc);
-	free(st.v);
 	p->t_proc = now_ns() - t0;
 	return ATTACH_OK;
 }

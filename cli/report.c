@@ -129,6 +129,7 @@ int report_take(pid_t pid, const struct report_opts *o, const pid_t *tids, size_
 			heap_prefault((2u << 20) + (size_t)(n < 20000 ? n : 20000) *
 				      (o->stacks ? 6144 : 1024));
 	}
+	po.syscall_from_regs = o->stacks;
 	if (o->stacks) {
 		rc = snapshot(pfd, p, &po, &co, tids, ntids, o->max_depth, &err);
 	} else {
@@ -169,6 +170,8 @@ int report_take(pid_t pid, const struct report_opts *o, const pid_t *tids, size_
 		}
 		p->captured = 0;
 	}
+	if (po.syscall_from_regs)
+		proc_read_waits(pfd, p, &po);
 	sb_release(&err);
 	group_threads(p, o->by_thread);
 	if (o->stacks)
