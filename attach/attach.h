@@ -33,6 +33,9 @@ struct proc_opts {
 	size_t n_only_tids;
 	struct proc_fdcache *fdcache;	/* keep threads' stat and syscall
 					   files open between reads (top) */
+	int threads_only;	/* the process's facts and thread count
+				   (p->thread_total) only: no maps, no
+				   thread's files */
 	int syscall_from_regs;	/* stacks follow: each captured thread's
 				   system call comes from its registers, and
 				   proc_read_waits runs after the capture */

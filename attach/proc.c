@@ -704,6 +704,7 @@ static enum attach_err proc_read_once(int pfd, struct process *p, const struct p
 			(int)p->pid, p->comm, (int)p->pid);
 		return ATTACH_EUNSUPPORTED;
 	}
+	p->thread_total = leader.group_threads;
 
 	{
 		size_t len;
@@ -764,6 +765,16 @@ static enum attach_err proc_read_once(int pfd, struct process *p, const struct p
 		return ATTACH_EUNSUPPORTED;
 	}
 
+	if (o->threads_only) {
+		if (leader.state == 'Z' && leader.group_threads < 2) {
+			*zombie = 1;
+			sb_addf(err, "process %d (%s) is a zombie: it has exited and waits "
+				"for its parent to collect its status", (int)p->pid, p->comm);
+			return ATTACH_EUNSUPPORTED;
+		}
+		p->t_proc = now_ns() - t0;
+		return ATTACH_OK;
+	}
 	if (parse_maps(mfd, &p->maps) < 0) {
 		if (errno == ESRCH || errno == ENOENT) {
 			sb_addf(err, "no process with PID %d (it exited)", (int)p->pid);

@@ -181,6 +181,7 @@ struct process {
 				   maps, exe, root and map_files are read */
 	struct thread *threads;
 	size_t nthreads;
+	long thread_total;	/* /proc's count (proc_opts.threads_only) */
 	struct arena stacks;	/* the threads' cap.stack copies */
 	struct group *groups;
 	size_t ngroups;

@@ -25,7 +25,7 @@ else
 		expect_grep "Builtins_JSEntry" main &&
 		expect_grep "node::Start\(int, char\*\*\)" main && expect_grep "_start\+0x" main &&
 		expect_grep "uv_run\+0x[0-9a-f]+  node" out &&
-		"$INSPECT" count $PROGRAM_PID >cnt && expect_grep "^running 1$" cnt &&
+		"$INSPECT" count --by kind $PROGRAM_PID >cnt && expect_grep "^running 1$" cnt &&
 		check_healthy $PROGRAM_PID
 	'
 fi

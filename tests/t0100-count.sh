@@ -13,9 +13,16 @@ request() {
 	exec 3>&-
 }
 
-test_expect_success 'count: the total and the count per wait kind, key value lines' '
+test_expect_success 'count: the total alone, from /proc/PID/stat, no thread file opened' '
 	start_fixture states || return 1
-	"$INSPECT" count $FIXTURE_PID >out &&
+	ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=openat,openat2 -o trace \
+		"$INSPECT" count $FIXTURE_PID >out &&
+	test "$(cat out)" = "threads 15" &&
+	expect_no_grep "task" trace
+'
+
+test_expect_success 'count --by kind: the total and the count per wait kind, key value lines' '
+	"$INSPECT" count --by kind $FIXTURE_PID >out &&
 	expect_grep "^threads 15$" out &&
 	expect_grep "^running 1$" out && expect_grep "^accept 1$" out &&
 	expect_grep "^epoll 1$" out && expect_grep "^read 1$" out &&
@@ -25,9 +32,10 @@ test_expect_success 'count: the total and the count per wait kind, key value lin
 
 test_expect_success 'count without options stops nothing: epoll_wait never sees EINTR' '
 	before=$(counts | awk "{print \$6}") &&
-	for i in $(seq 1 30); do "$INSPECT" count $FIXTURE_PID >/dev/null || return 1; done &&
+	for i in $(seq 1 15); do "$INSPECT" count $FIXTURE_PID >/dev/null || return 1; done &&
+	for i in $(seq 1 15); do "$INSPECT" count --by kind $FIXTURE_PID >/dev/null || return 1; done &&
 	test "$(counts | awk "{print \$6}")" = "$before" &&
-	ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=ptrace,process_vm_readv -o trace "$INSPECT" count $FIXTURE_PID >/dev/null &&
+	ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=ptrace,process_vm_readv -o trace "$INSPECT" count --by kind $FIXTURE_PID >/dev/null &&
 	expect_no_grep "PTRACE_" trace
 '
 
@@ -62,12 +70,24 @@ test_expect_success '--name and --kind filter first; --kind of a futex kind take
 
 test_expect_success '--json: one object with the counts' '
 	"$INSPECT" count --json $FIXTURE_PID >j.json &&
+	json_check j.json "j[\"threads\"] == 15 and j[\"counted\"] == 15 and j[\"by\"] == \"total\" and j[\"counts\"] == {}" &&
+	"$INSPECT" count --json --by kind $FIXTURE_PID >j.json &&
 	json_check j.json "j[\"threads\"] == 15 and j[\"counted\"] == 15 and j[\"by\"] == \"kind\" and j[\"counts\"][\"running\"] == 1 and sum(j[\"counts\"].values()) == 15"
+'
+
+test_expect_success '--max on the total alone: exit 1, and the stacks of every thread' '
+	expect_status 1 "$INSPECT" count --max 10 $FIXTURE_PID >out 2>err &&
+	expect_grep "^threads 15$" out &&
+	expect_grep "^inspect: count: 15 threads in process $FIXTURE_PID \(states\), more than --max 10$" err &&
+	expect_grep "15 threads in [0-9]+ groups" err &&
+	"$INSPECT" count --expect 15 $FIXTURE_PID >/dev/null
 '
 
 test_expect_success '--interval/--samples: one line per sample with a timestamp' '
 	"$INSPECT" count --interval 0.2 --samples 3 $FIXTURE_PID >out &&
-	test "$(grep -c "^20[0-9-]*T[0-9:]*Z threads 15 " out)" = 3 &&
+	test "$(grep -c "^20[0-9-]*T[0-9:]*Z threads 15$" out)" = 3 &&
+	"$INSPECT" count --by kind --interval 0.2 --samples 2 $FIXTURE_PID >out &&
+	test "$(grep -c "^20[0-9-]*T[0-9:]*Z threads 15 .*running 1" out)" = 2 &&
 	"$INSPECT" count --json --interval 0.2 --samples 2 $FIXTURE_PID >out &&
 	test "$(wc -l <out)" = 2 && head -n 1 out >j1.json && json_check j1.json "j[\"threads\"] == 15 and \"time\" in j"
 '
@@ -76,6 +96,8 @@ for n in 1 100 2000; do
 	test_expect_success "the total agrees with /proc for $n threads" '
 		start_fixture pool '$n' || return 1
 		"$INSPECT" count $FIXTURE_PID >out &&
+		expect_grep "^threads $(ls /proc/$FIXTURE_PID/task | wc -l)$" out &&
+		"$INSPECT" count --by kind $FIXTURE_PID >out &&
 		expect_grep "^threads $(ls /proc/$FIXTURE_PID/task | wc -l)$" out &&
 		expect_grep "^futex '$n'$" out
 	'
@@ -86,7 +108,7 @@ test_expect_success 'bad input: usage errors with a message' '
 	expect_status 64 "$INSPECT" count abc 2>err && expect_grep "not a process ID" err &&
 	expect_status 64 "$INSPECT" count --match "(" 1 2>err && expect_grep "not a valid regular expression" err &&
 	expect_status 64 "$INSPECT" count --max 1 --expect 2 1 2>err && expect_grep "contradict" err &&
-	expect_status 64 "$INSPECT" count --by color 1 2>err && expect_grep "kind, name, group or function" err &&
+	expect_status 64 "$INSPECT" count --by color 1 2>err && expect_grep "total, kind, name, group or function" err &&
 	expect_status 64 "$INSPECT" count --kind nonsense 1 2>err && expect_grep "the kinds are" err &&
 	expect_status 64 "$INSPECT" count --interval 1 1 2>err && expect_grep "needs --samples" err &&
 	expect_status 64 "$INSPECT" count --max lots 1 2>err && expect_grep "whole number" err &&

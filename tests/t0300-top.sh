@@ -39,7 +39,7 @@ test_expect_success 'the header counts match /proc and inspect count (pools of 1
 	for n in 1 500; do
 		start_fixture pool $n || return 1
 		"$INSPECT" top --batch --iterations 1 $FIXTURE_PID >out &&
-		"$INSPECT" count $FIXTURE_PID >cnt || return 1
+		"$INSPECT" count --by kind $FIXTURE_PID >cnt || return 1
 		total=$(ls /proc/$FIXTURE_PID/task | wc -l)
 		test "$total" = $((n + 1)) || { echo "pool $n has $total threads"; return 1; }
 		hdr=$(sed -n 2p out)
