@@ -51,7 +51,7 @@ LIBS = $(PKG_LIBS) $(CURSES_LIBS) -liberty -lpthread
 
 SRC = cli/inspect.c cli/stack.c cli/list.c cli/count.c cli/report.c cli/top.c \
 	attach/proc.c attach/proclist.c attach/capture.c attach/unwind.c attach/vmread.c \
-	symbolize/symbolize.c symbolize/demangle.c symbolize/debugcache.c \
+	symbolize/symbolize.c symbolize/demangle.c symbolize/debugcache.c symbolize/symcache.c \
 	model/model.c model/group.c model/wait.c model/top.c \
 	ui/text.c ui/json.c ui/toplayout.c ui/topcurses.c \
 	util/util.c util/modfile.c
@@ -186,7 +186,7 @@ fuzz: deps-build
 	@for f in tests/fixtures/inlined.c tests/fixtures/states.c; do \
 		cc -g -O1 -pthread -o build/fuzz/seeds/$$(basename $$f .c) $$f; done
 	@cp -f /bin/true build/fuzz/seeds/ 2>/dev/null || true
-	@cd build/fuzz && LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp \
+	@cd build/fuzz && INSPECT_CACHE_DIR=$(CURDIR)/build/fuzz/cache LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp \
 		./fuzz-symfile -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) -seed=$(FUZZ_SEED) -max_len=65536 \
 		-rss_limit_mb=2048 -timeout=20 -print_final_stats=1 corpus seeds; \
 		st=$$?; rm -f /tmp/inspect-fuzz.*; exit $$st

@@ -34,7 +34,7 @@
 #define CACHE_MAX_BYTES (2ull << 30)	/* never inflate beyond this */
 
 /* The cache directory, or NULL when caching is off. */
-static char *cache_dir(void)
+char *debugcache_dir(void)
 {
 	const char *e = getenv("INSPECT_CACHE_DIR"), *h;
 	if (e)
@@ -47,7 +47,7 @@ static char *cache_dir(void)
 }
 
 /* mkdir -p with mode 0700 for what we create */
-static int make_dirs(const char *dir)
+int debugcache_mkdirs(const char *dir)
 {
 	char *d = xstrdup(dir), *s;
 	int ok = 0;
@@ -148,9 +148,10 @@ static int copy_file(int in, int out)
 	}
 }
 
-/* Keep the newest CACHE_MAX_FILES copies (by last use). */
-static void prune(const char *dir)
+/* Keep the newest CACHE_MAX_FILES files named *suffix (by last use). */
+void debugcache_prune(const char *dir, const char *suffix)
 {
+	size_t sl = strlen(suffix);
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	struct { char *name; time_t t; } *v = NULL;
@@ -160,7 +161,7 @@ static void prune(const char *dir)
 	while ((de = readdir(d))) {
 		struct stat st;
 		size_t l = strlen(de->d_name);
-		if (l < 7 || strcmp(de->d_name + l - 6, ".debug") ||
+		if (l <= sl || strcmp(de->d_name + l - sl, suffix) ||
 		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		grow((void **)&v, &cap, n, sizeof(*v));
@@ -190,7 +191,7 @@ static int make_copy(int fd, const char *dir, const char *path)
 	int out = -1, ok = -1;
 	Elf *e = NULL;
 	Elf_Scn *scn = NULL;
-	if (make_dirs(dir) < 0 || (out = mkstemp(tmp)) < 0)
+	if (debugcache_mkdirs(dir) < 0 || (out = mkstemp(tmp)) < 0)
 		goto done;
 	if (copy_file(fd, out) < 0)
 		goto done;
@@ -226,7 +227,7 @@ static char *cache_path(const unsigned char *bits, int n, char **dirp)
 	struct sb name = { 0 };
 	char *dir, *path;
 	int i;
-	if (n <= 0 || n > 64 || !(dir = cache_dir()))
+	if (n <= 0 || n > 64 || !(dir = debugcache_dir()))
 		return NULL;
 	for (i = 0; i < n; i++)
 		sb_addf(&name, "%02x", bits[i]);
@@ -262,7 +263,7 @@ void debugcache_add(int fd, const unsigned char *bits, int n)
 		elf_end(e);
 	/* nothing to inflate, or not the file it claims to be */
 	if (need != 0 && need != (size_t)-1 && make_copy(fd, dir, path) == 0)
-		prune(dir);
+		debugcache_prune(dir, ".debug");
 	free(path);
 	free(dir);
 }

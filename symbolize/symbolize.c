@@ -29,6 +29,7 @@ struct smod {
 	char *name;		/* basename */
 	char *build_id;
 	int tried;
+	struct symcache *syms;	/* rows from earlier runs */
 };
 
 struct sctx {
@@ -258,6 +259,8 @@ static void report(struct sctx *c, struct smod *sm)
 		for (i = 0; i < n; i++)
 			sb_addf(&sb, "%02x", bits[i]);
 		sm->build_id = sb_detach(&sb);
+		if (!c->o->raw)
+			sm->syms = symcache_open(sm->build_id, fd);
 	}
 }
 
@@ -320,6 +323,9 @@ static void call_site(Dwarf_Die *cu, Dwarf_Die *die, char **file, int *line)
 	}
 }
 
+static void dwarf_rows(struct sctx *c, struct smod *sm, const struct symrow *b, uint64_t addr,
+		       int act, struct symframe *sf);
+
 static void symbolize_pc(struct sctx *c, uint64_t pc, int act, struct symframe *sf)
 {
 	uint64_t addr = act ? pc : pc - 1, mpc;
@@ -327,14 +333,7 @@ static void symbolize_pc(struct sctx *c, uint64_t pc, int act, struct symframe *
 	struct smod *sm = module_of(c, m);
 	struct symrow base;
 	Elf *e;
-	const char *sym;
-	GElf_Off off = 0;
-	GElf_Sym s;
 	Dwarf_Addr bias = 0;
-	Dwarf_Die *cu;
-	Dwfl_Line *ln;
-	char *lfile = NULL;
-	int lline = 0;
 
 	memset(&base, 0, sizeof(base));
 	base.pc = pc;
@@ -359,6 +358,29 @@ static void symbolize_pc(struct sctx *c, uint64_t pc, int act, struct symframe *
 	addr += mpc - pc;
 	if (e)
 		base.module_offset = mpc - bias;
+	if (e && !c->o->raw && symcache_get(sm->syms, base.module_offset, act, &base, sf))
+		return;
+	dwarf_rows(c, sm, &base, addr, act, sf);
+	if (e && !c->o->raw)
+		symcache_put(sm->syms, base.module_offset, act, sf);
+}
+
+/* The rows of addr (pc, or pc-1 for a return address, where the module
+ * places it) from the module's symbols and DWARF: inline frames
+ * innermost first, then the physical frame. */
+static void dwarf_rows(struct sctx *c, struct smod *sm, const struct symrow *b, uint64_t addr,
+		       int act, struct symframe *sf)
+{
+	struct symrow base = *b;
+	const char *sym;
+	GElf_Off off = 0;
+	GElf_Sym s;
+	Dwarf_Addr bias = 0;
+	Dwarf_Die *cu;
+	Dwfl_Line *ln;
+	char *lfile = NULL;
+	int lline = 0;
+
 	sym = dwfl_module_addrinfo(sm->mod, addr, &off, &s, NULL, NULL, NULL);
 	if (sym) {
 		base.function_offset = off + !act;
@@ -513,6 +535,7 @@ void symbolize_process(struct process *p, int pfd, const struct symbolize_opts *
 	if (c.dwfl)
 		dwfl_end(c.dwfl);
 	for (i = 0; i < c.nmods; i++) {
+		symcache_close(c.mods[i].syms);
 		free(c.mods[i].name);
 		free(c.mods[i].build_id);
 	}

@@ -35,6 +35,26 @@ void symbolize_process(struct process *p, int pfd, const struct symbolize_opts *
  * failure only means no copy. */
 int debugcache_open(const unsigned char *bits, int n);
 void debugcache_add(int fd, const unsigned char *bits, int n);
+/* The cache directory ($INSPECT_CACHE_DIR, $XDG_CACHE_HOME/inspect,
+ * ~/.cache/inspect), or NULL when caching is off; mkdir -p it (0700);
+ * keep its newest 64 files named *suffix. */
+char *debugcache_dir(void);
+int debugcache_mkdirs(const char *dir);
+void debugcache_prune(const char *dir, const char *suffix);
+
+/* The rows of a module's PCs from earlier runs (symcache.c), by build ID
+ * (hex) and module file (module_fd).  open: NULL when caching is off.  get: fill sf with the rows of
+ * the PC at module_offset (exact: not a return address), the module
+ * fields taken from base; 1 when found.  put: keep sf's rows (only rows
+ * with source lines are kept).  close: write what was put, and free. */
+struct symcache;
+struct symcache *symcache_open(const char *build_id, int module_fd);
+int symcache_get(const struct symcache *c, uint64_t module_offset, int exact,
+		 const struct symrow *base, struct symframe *sf);
+void symcache_put(struct symcache *c, uint64_t module_offset, int exact,
+		  const struct symframe *sf);
+void symcache_close(struct symcache *c);
+
 /* Is fd an ELF file whose build ID is bits[0..n)? */
 int debugfile_has_build_id(int fd, const unsigned char *bits, int n);
 

@@ -55,6 +55,41 @@ test_expect_success '--raw keeps mangled names' '
 	expect_grep "_ZN3app5QueueIiE3popEv" raw && expect_no_grep "app::Queue<int>::pop" raw
 '
 
+# The symbol rows of PCs with source lines are kept by build ID
+# (<build-id>.syms in the cache directory) and taken from there by the
+# next run, but only for the same module file.
+syms_dump() {	# PID [CACHE-DIR]: the dump without the header and blocked times
+	INSPECT_CACHE_DIR=${2-$TMP/symcache} "$INSPECT" stack "$1" | sed "1d; s/, blocked .*//"
+}
+sc=$TMP/symcache
+test_expect_success 'symbol rows kept by build ID: a second run takes them from the cache, the same dump' '
+	start_fixture inlined || return 1
+	syms_dump $FIXTURE_PID >first &&
+	id=$(readelf -n "$FIX/inlined" | sed -n "s/.*Build ID: *//p") &&
+	test -s $sc/$id.syms &&
+	expect_grep "=leaf_wait	=.*inlined.c$" $sc/$id.syms &&
+	syms_dump $FIXTURE_PID >second && diff first second &&
+	# what the next run shows comes from the file
+	sed -i "s/=leaf_wait	/=leaf_from_cache	/" $sc/$id.syms &&
+	syms_dump $FIXTURE_PID >third && expect_grep "leaf_from_cache \(inlined\)" third
+'
+
+test_expect_success 'the cache is not used for another file of the same build ID, nor when malformed' '
+	mkdir -p $TMP/copy && cp "$FIX/inlined" $TMP/copy/inlined &&
+	start_program $TMP/copy/ready $TMP/copy/log $TMP/copy/inlined $TMP/copy/ready || return 1
+	syms_dump $PROGRAM_PID >copied &&
+	expect_no_grep "leaf_from_cache" copied && expect_grep "leaf_wait \(inlined\)" copied &&
+	expect_no_grep "leaf_from_cache" $sc/$id.syms &&
+	printf "inspect-syms 1 garbage\nr1x\n\001\n" >$sc/$id.syms &&
+	syms_dump $FIXTURE_PID >garbled && diff first garbled &&
+	head -n 1 $sc/$id.syms >torn && printf "r12\t1\n0\tzz\n" >>torn && cp torn $sc/$id.syms &&
+	syms_dump $FIXTURE_PID >torn.out && diff first torn.out &&
+	rm -f $sc/$id.syms && echo keep >$TMP/elsewhere && ln -s $TMP/elsewhere $sc/$id.syms &&
+	syms_dump $FIXTURE_PID >linked && diff first linked &&
+	test "$(cat $TMP/elsewhere)" = keep && rm -f $sc/$id.syms &&
+	syms_dump $FIXTURE_PID "" >off && diff first off && test ! -e $sc/$id.syms
+'
+
 test_expect_success 'the demangler knows Rust legacy and v0 names (unit)' '
 	"$BUILD/unit/test_demangle"
 '
