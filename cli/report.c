@@ -127,7 +127,7 @@ int report_take(pid_t pid, const struct report_opts *o, const pid_t *tids, size_
 		long n = o->po.threads_only ? 0 : proc_count_threads(pfd);
 		if (n > 0)
 			heap_prefault((2u << 20) + (size_t)(n < 20000 ? n : 20000) *
-				      (o->stacks ? 6144 : 1024));
+				      (o->stacks ? 2048 : 1024));
 	}
 	po.syscall_from_regs = o->stacks;
 	if (o->stacks) {
