@@ -6,8 +6,10 @@ its longest stall), runs each tool several times, alternating: a no-op
 (the noise floor), `inspect stack`, `eu-stack -p`, `gdb -batch -ex "thread
 apply all bt"`, and `inspect count`.  Prints, per tool and N, the median
 and spread (min-max) of wall time, of the busy thread's stall, and of peak
-memory, then the ratios inspect/eu-stack and inspect/gdb, and where
-inspect's own time goes (its --stats).  At N=1000 it also measures what
+memory, then the ratios inspect/eu-stack and inspect/gdb (raw, and net
+of the no-op's wall: the harness's own fork, exec and wait), what one
+more thread costs `inspect count`, and where inspect's own time goes
+(its --stats).  At N=1000 it also measures what
 `inspect top --batch` costs in CPU per refresh at its default intervals
 (1 s, stacks every 5 s): 21 refreshes less 1, over 20 s, 3 times.
 
@@ -161,17 +163,30 @@ print()
 for n in sizes:
     i = results.get(("inspect", n))
     line = "N=%-6d" % n
+    noop = results.get(("noop", n))
     for other in ("eu-stack", "gdb"):
         o = results.get((other, n))
         if i and o and med(i["wall"]) and med(o["wall"]):
             line += "  inspect/%s wall %.3f" % (other, med(i["wall"]) / med(o["wall"]))
-    noop = results.get(("noop", n))
+            # the same less the no-op's wall: what the harness costs
+            # every tool (python, /usr/bin/time, fork and exec)
+            if noop and med(noop["wall"]):
+                line += " (%.3f net of the no-op)" % (
+                    (med(i["wall"]) - med(noop["wall"])) / (med(o["wall"]) - med(noop["wall"])))
     if i and noop and med(i["stall"]) is not None and med(noop["stall"]) is not None:
         line += "  inspect stall above noise %.3f ms" % (med(i["stall"]) - med(noop["stall"]))
     c = results.get(("count", n))
     if c and med(c["wall"]):
         line += "  count %.2f ms per 1000 threads" % (med(c["wall"]) * 1e6 / n)
     print(line)
+# what each more thread costs `inspect count` (the slope between the
+# smallest and the largest N): the figure that does not count process
+# start-up, the same at any N
+cs = [n for n in sizes if results.get(("count", n)) and med(results[("count", n)]["wall"])]
+if len(cs) >= 2:
+    lo, hi = min(cs), max(cs)
+    slope = (med(results[("count", hi)]["wall"]) - med(results[("count", lo)]["wall"])) / (hi - lo)
+    print("inspect count: %.3f ms per 1000 more threads (N=%d to N=%d)" % (slope * 1e6, lo, hi))
 for d in cold_dirs:
     subprocess.call(["rm", "-rf", d])
 print()
