@@ -436,6 +436,8 @@ static void pace_stops(struct cap *c, size_t i)
 	sigset_t chld;
 	if (c->tc[i].st != TS_SEIZED || thr(c, i)->state == 'D')
 		return;		/* gone, or not to stop soon: not paced */
+	if (c->nwin == STOP_WINDOW)
+		return;		/* past the deadline: no more pacing */
 	c->win[c->nwin] = i;
 	c->win_t[c->nwin++] = now_ns();
 	sigemptyset(&chld);

@@ -112,6 +112,20 @@ and len([t for t in j[\"threads\"] if t[\"frames\"]]) == 2" &&
 	sleep 0.1 && check_healthy $FIXTURE_PID
 '
 
+# At most 32 threads are on their way to a stop at once; a stop timeout
+# shorter than the stop of a large pool ends that pacing early.
+test_expect_success 'a stop timeout shorter than a 1,000-thread pool takes: exit 0 or 1, all released' '
+	start_fixture pool 1000 || return 1
+	for t in 1 3; do
+		"$INSPECT" stack --stop-timeout $t $FIXTURE_PID >out 2>err
+		st=$?
+		test $st -le 1 || { echo "--stop-timeout $t: status $st"; cat err; return 1; }
+		expect_grep "^process $FIXTURE_PID \(pool\): 1001 threads" out &&
+		expect_no_grep "runtime error|AddressSanitizer" err || return 1
+	done
+	sleep 0.1 && check_healthy $FIXTURE_PID && kill $FIXTURE_PID
+'
+
 test_expect_success 'signals sent while threads are held arrive afterwards, exactly once' '
 	start_fixture states nospin || return 1
 	INSPECT_TEST_HOLD_MS=1000 "$INSPECT" stack $FIXTURE_PID >/dev/null & ipid=$!
