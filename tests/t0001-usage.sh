@@ -93,7 +93,9 @@ fi
 
 test_expect_success 'a zombie process exits 5 and says so' '
 	start_fixture zombie child && child=$FIXTURE_PORT &&
-	expect_status 5 "$INSPECT" stack $child 2>err && expect_grep "zombie" err
+	expect_status 5 "$INSPECT" stack $child 2>err && expect_grep "zombie" err &&
+	expect_status 5 "$INSPECT" count $child 2>err && expect_grep "zombie" err &&
+	expect_status 5 "$INSPECT" count --by kind $child 2>err && expect_grep "zombie" err
 '
 
 test_expect_success 'a thread ID that is not a process is refused with a hint' '
