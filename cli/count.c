@@ -206,6 +206,8 @@ static void breakdown(const struct process *p, const struct count_opts *o,
 {
 	size_t i, j, k;
 	char buf[512];
+	if (o->by == BY_TOTAL)
+		return;		/* no breakdown */
 	if (o->by == BY_GROUP) {
 		for (i = 0; i < p->ngroups; i++) {
 			const struct group *g = &p->groups[i];

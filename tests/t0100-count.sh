@@ -63,7 +63,7 @@ test_expect_success '--by function: threads whose stack holds each function' '
 '
 
 test_expect_success '--name and --kind filter first; --kind of a futex kind takes stacks' '
-	"$INSPECT" count --name "pool-*" $FIXTURE_PID >out && expect_grep "^counted 3$" out &&
+	"$INSPECT" count --name "pool-*" $FIXTURE_PID >out && test "$(cat out)" = "$(printf "threads 15\ncounted 3")" &&
 	"$INSPECT" count --kind accept $FIXTURE_PID >out && expect_grep "^counted 1$" out &&
 	"$INSPECT" count --kind mutex $FIXTURE_PID >out && expect_grep "^counted 2$" out
 '
@@ -132,7 +132,10 @@ test_expect_success 'the leak: baseline, then requests that leak and requests th
 
 test_expect_success 'count --match leaky_handler equals the leaked requests' '
 	"$INSPECT" count --match leaky_handler $FIXTURE_PID >out &&
-	expect_grep "^counted 3$" out && expect_grep "^read 3$" out
+	test "$(cat out)" = "$(printf "threads %s\ncounted 3" $(ls /proc/$FIXTURE_PID/task | wc -l))" &&
+	"$INSPECT" count --by kind --match leaky_handler $FIXTURE_PID >out &&
+	expect_grep "^counted 3$" out && expect_grep "^read 3$" out &&
+	test "$(grep -cv "^threads\|^counted" out)" = 1
 '
 
 test_expect_success 'the clean path leaves no thread behind' '
