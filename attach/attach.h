@@ -48,6 +48,12 @@ struct proc_opts {
 struct proc_fdcache *proc_fdcache_new(void);
 void proc_fdcache_free(struct proc_fdcache *c);
 
+/* Each blocked thread's wait.blocked_ms, from its se.exec_start read by
+ * proc_read (want_sched) and the per-CPU clock calibration proc_read
+ * started; waits for that (a scheduler tick at most, 100 ms at worst).
+ * To be called once after every proc_read, before process_free. */
+void proc_blocked_times(struct process *p);
+
 /* What each thread waits on, past its system call: the file behind the
  * fd it waits on, the futex word.  A thread whose system call is not
  * known yet (not captured) has it read from /proc first.  proc_read

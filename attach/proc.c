@@ -13,7 +13,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,65 +177,119 @@ double proc_parse_exec_start(const char *buf)
 /* ---- the blocked-time clock ------------------------------------------
  * se.exec_start is the rq clock_task of the thread's last CPU at the time
  * it last ran.  That clock lags CLOCK_MONOTONIC by the CPU's IRQ and steal
- * time, so we calibrate it per CPU: run on that CPU ourselves, yield
- * (which refreshes our own exec_start) and compare with the monotonic
- * clock.  The result is approximate (a tick) and a lower bound. */
+ * time, so we calibrate it per CPU: a thread of ours on that CPU yields
+ * (which refreshes its own exec_start) and compares with the monotonic
+ * clock.  The result is approximate (a tick) and a lower bound.
+ *
+ * One such thread per CPU, started when the threads' facts are read and
+ * joined only when the figures are needed (proc_blocked_times): a CPU
+ * busy with a thread of the target lets ours run only at its next tick
+ * (4 ms), and the capture goes on meanwhile.  Moving the main thread
+ * there itself, as before, waited that tick in line. */
 
-struct cpu_clock {
-	int known;
+struct calib_cpu {
+	int cpu;
+	int ok;
 	double offset_ms;	/* monotonic - clock_task */
+	pthread_t th;
+	int started, joined;
 };
 
-static int calibrate_cpu(int cpu, double *offset)
+struct calib {
+	struct calib_cpu *v;
+	size_t n;
+};
+
+static void *calib_run(void *arg)
 {
-	cpu_set_t set;
+	struct calib_cpu *c = arg;
 	char buf[4096];
 	double es;
 	struct timespec ts;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set) < 0)
-		return -1;
 	sched_yield();
 	if (read_file_at(AT_FDCWD, "/proc/thread-self/sched", buf, sizeof(buf)) < 0)
-		return -1;
+		return NULL;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if (sched_getcpu() != cpu)
-		return -1;
-	es = proc_parse_exec_start(buf);
-	if (es <= 0)
-		return -1;
-	*offset = ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6 - es;
-	return 0;
+	if (sched_getcpu() != c->cpu || (es = proc_parse_exec_start(buf)) <= 0)
+		return NULL;
+	c->offset_ms = ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6 - es;
+	c->ok = 1;
+	return NULL;
 }
 
-static void compute_blocked(struct process *p)
+/* Start a calibrating thread on each CPU that a blocked thread last ran
+ * on; proc_blocked_times collects them. */
+static void start_calibration(struct process *p)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
-	struct cpu_clock *cc;
-	cpu_set_t saved;
-	int have_saved;
+	struct calib *cb;
+	sigset_t all, old;
+	uint8_t *seen;
 	size_t i;
-	struct timespec ts;
-	double now;
-	long hz = sysconf(_SC_CLK_TCK);
-	double boot_now;
-	if (ncpu <= 0 || ncpu > 65536)
+	if (ncpu <= 0 || ncpu > CPU_SETSIZE)
 		return;
-	cc = xcalloc(ncpu, sizeof(*cc));
-	have_saved = sched_getaffinity(0, sizeof(saved), &saved) == 0;
+	seen = xcalloc(ncpu, 1);
+	cb = xcalloc(1, sizeof(*cb));
 	for (i = 0; i < p->nthreads; i++) {
-		struct thread *t = &p->threads[i];
-		if (t->exec_start_ms <= 0 || t->cpu < 0 || t->cpu >= ncpu)
-			continue;
-		if (!cc[t->cpu].known) {
-			double off = 0;
-			cc[t->cpu].known = calibrate_cpu(t->cpu, &off) == 0 ? 1 : -1;
-			cc[t->cpu].offset_ms = off;
+		int c = p->threads[i].cpu;
+		if (p->threads[i].exec_start_ms > 0 && c >= 0 && c < ncpu && !seen[c]) {
+			seen[c] = 1;
+			cb->n++;
 		}
 	}
-	if (have_saved)
-		sched_setaffinity(0, sizeof(saved), &saved);
+	cb->v = xcalloc(cb->n ? cb->n : 1, sizeof(*cb->v));
+	cb->n = 0;
+	/* no signal of ours (SIGCHLD of the capture, SIGINT) goes to them */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (i = 0; i < (size_t)ncpu; i++) {
+		struct calib_cpu *c;
+		pthread_attr_t attr;
+		cpu_set_t set;
+		if (!seen[i])
+			continue;
+		c = &cb->v[cb->n++];
+		c->cpu = (int)i;
+		CPU_ZERO(&set);
+		CPU_SET(i, &set);
+		pthread_attr_init(&attr);
+		pthread_attr_setstacksize(&attr, 64 << 10);
+		c->started = pthread_attr_setaffinity_np(&attr, sizeof(set), &set) == 0 &&
+			     pthread_create(&c->th, &attr, calib_run, c) == 0;
+		pthread_attr_destroy(&attr);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	free(seen);
+	p->calib = cb;
+}
+
+void proc_blocked_times(struct process *p)
+{
+	struct calib *cb = p->calib;
+	struct timespec ts, until;
+	double now, boot_now;
+	long hz = sysconf(_SC_CLK_TCK);
+	size_t i, j;
+	int abandoned = 0;
+	if (!cb)
+		return;
+	p->calib = NULL;
+	/* a CPU that a real-time task keeps busy may never run ours: wait
+	 * 100 ms at most, then leave those threads be (and their memory) */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += 100000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	for (i = 0; i < cb->n; i++) {
+		cb->v[i].joined = cb->v[i].started &&
+				  pthread_timedjoin_np(cb->v[i].th, NULL, &until) == 0;
+		if (cb->v[i].started && !cb->v[i].joined) {
+			pthread_detach(cb->v[i].th);
+			abandoned = 1;
+		}
+	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 	clock_gettime(CLOCK_BOOTTIME, &ts);
@@ -241,18 +297,23 @@ static void compute_blocked(struct process *p)
 	for (i = 0; i < p->nthreads; i++) {
 		struct thread *t = &p->threads[i];
 		double b, age;
+		const struct calib_cpu *c = NULL;
 		t->wait.blocked_ms = -1;
-		if (t->exec_start_ms <= 0 || t->cpu < 0 || t->cpu >= ncpu ||
-		    cc[t->cpu].known != 1)
+		for (j = 0; j < cb->n; j++)
+			if (cb->v[j].cpu == t->cpu && cb->v[j].joined && cb->v[j].ok)
+				c = &cb->v[j];
+		if (t->exec_start_ms <= 0 || !c)
 			continue;
-		b = now - cc[t->cpu].offset_ms - t->exec_start_ms;
+		b = now - c->offset_ms - t->exec_start_ms;
 		age = boot_now - (double)t->starttime * 1000.0 / (hz > 0 ? hz : 100);
 		/* a migration resets exec_start; an impossible figure is left out */
 		if (b < 0 || b > age + 1000)
 			continue;
 		t->wait.blocked_ms = (int64_t)b;
 	}
-	free(cc);
+	if (!abandoned)		/* else still written to by a thread */
+		free(cb->v);
+	free(cb);
 }
 
 /* ---- sockets behind file descriptors ---------------------------------- */
@@ -824,7 +885,7 @@ static enum attach_err proc_read_once(int pfd, struct process *p, const struct p
 		return ATTACH_EUNSUPPORTED;
 	}
 	if (o->want_sched)
-		compute_blocked(p);
+		start_calibration(p);
 	p->t_proc = now_ns() - t0;
 	return ATTACH_OK;
 }

@@ -72,6 +72,7 @@ static enum attach_err snapshot(int pfd, struct process *p, const struct proc_op
 			}
 		rc = capture_process(pfd, p, co, err);
 		if (rc == ATTACH_ESTOP && p->exec_seen && attempt == 0 && !capture_pending_signal()) {
+			proc_blocked_times(p);
 			process_free(p);
 			continue;	/* it exec'd under us: once more, on the new image */
 		}
@@ -81,6 +82,7 @@ static enum attach_err snapshot(int pfd, struct process *p, const struct proc_op
 		if (proc_maps_unchanged(pfd, p))
 			return ATTACH_OK;
 		if (attempt == 0 && !capture_pending_signal()) {
+			proc_blocked_times(p);
 			process_free(p);
 			continue;
 		}
@@ -142,6 +144,7 @@ int report_take(pid_t pid, const struct report_opts *o, const pid_t *tids, size_
 				rc = ATTACH_ENOPROC;
 			}
 	}
+	proc_blocked_times(p);
 	/* nothing is held any more: a signal from now on ends us at once */
 	capture_restore_signal_handlers();
 	sig = capture_pending_signal();

@@ -182,6 +182,9 @@ struct process {
 	struct thread *threads;
 	size_t nthreads;
 	long thread_total;	/* /proc's count (proc_opts.threads_only) */
+	/* the blocked-time clock being calibrated (attach/proc.c): to be
+	 * collected by proc_blocked_times before process_free */
+	struct calib *calib;
 	struct arena stacks;	/* the threads' cap.stack copies */
 	struct group *groups;
 	size_t ngroups;
