@@ -34,7 +34,7 @@
 #define CACHE_MAX_BYTES (2ull << 30)	/* never inflate beyond this */
 
 /* The cache directory, or NULL when caching is off. */
-char *debugcache_dir(void)
+static char *debugcache_dir(void)
 {
 	const char *e = getenv("INSPECT_CACHE_DIR"), *h;
 	if (e)
@@ -221,19 +221,25 @@ done:
 	return ok;
 }
 
-/* the cache file for a build ID, or NULL when caching is off */
+char *debugcache_file(const char *build_id, const char *suffix, char **dirp)
+{
+	char *dir;
+	if (!build_id || !*build_id || strlen(build_id) > 128 || strchr(build_id, '/') ||
+	    !(dir = debugcache_dir()))
+		return NULL;
+	*dirp = dir;
+	return xasprintf("%s/%s%s", dir, build_id, suffix);
+}
+
+/* the copy's file for a build ID, or NULL when caching is off */
 static char *cache_path(const unsigned char *bits, int n, char **dirp)
 {
-	struct sb name = { 0 };
-	char *dir, *path;
-	int i;
-	if (n <= 0 || n > 64 || !(dir = debugcache_dir()))
+	char *hex, *path;
+	if (n <= 0 || n > 64)
 		return NULL;
-	for (i = 0; i < n; i++)
-		sb_addf(&name, "%02x", bits[i]);
-	path = xasprintf("%s/%s.debug", dir, name.buf);
-	sb_release(&name);
-	*dirp = dir;
+	hex = hex_string(bits, (size_t)n);
+	path = debugcache_file(hex, ".debug", dirp);
+	free(hex);
 	return path;
 }
 

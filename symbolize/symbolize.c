@@ -67,15 +67,12 @@ static int host_debug_dir(Dwfl_Module *mod, const char *file_name, const char *d
 	const char *slash;
 	GElf_Addr vaddr;
 	char *path = NULL;
-	int n, i, fd = -1;
+	int n, fd = -1;
 	n = dwfl_module_build_id(mod, &bits, &vaddr);
 	if (n > 1) {
-		struct sb sb = { 0 };
-		sb_addf(&sb, "%s/.build-id/%02x/", root, bits[0]);
-		for (i = 1; i < n; i++)
-			sb_addf(&sb, "%02x", bits[i]);
-		sb_adds(&sb, ".debug");
-		path = sb.buf;
+		char *hex = hex_string(bits, (size_t)n);
+		path = xasprintf("%s/.build-id/%.2s/%s.debug", root, hex, hex + 2);
+		free(hex);
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (fd >= 0 && !debugfile_has_build_id(fd, bits, n)) {
 			close(fd);
@@ -238,7 +235,7 @@ static void report(struct sctx *c, struct smod *sm)
 	int fd;
 	const unsigned char *bits;
 	GElf_Addr vaddr;
-	int n, i;
+	int n;
 	sm->tried = 1;
 	if (sm->first->offset != 0)
 		return;
@@ -255,10 +252,7 @@ static void report(struct sctx *c, struct smod *sm)
 	}
 	n = dwfl_module_build_id(sm->mod, &bits, &vaddr);
 	if (n > 0) {
-		struct sb sb = { 0 };
-		for (i = 0; i < n; i++)
-			sb_addf(&sb, "%02x", bits[i]);
-		sm->build_id = sb_detach(&sb);
+		sm->build_id = hex_string(bits, (size_t)n);
 		if (!c->o->raw)
 			sm->syms = symcache_open(sm->build_id, fd);
 	}

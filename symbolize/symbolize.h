@@ -36,17 +36,20 @@ void symbolize_process(struct process *p, int pfd, const struct symbolize_opts *
 int debugcache_open(const unsigned char *bits, int n);
 void debugcache_add(int fd, const unsigned char *bits, int n);
 /* The cache directory ($INSPECT_CACHE_DIR, $XDG_CACHE_HOME/inspect,
- * ~/.cache/inspect), or NULL when caching is off; mkdir -p it (0700);
- * keep its newest 64 files named *suffix. */
-char *debugcache_dir(void);
+ * ~/.cache/inspect).  file: dir/<build_id><suffix>, and dir in *dirp;
+ * NULL when caching is off or build_id (hex) is not a plain name.
+ * mkdirs: mkdir -p it (0700).  prune: keep its newest 64 files named
+ * *suffix. */
+char *debugcache_file(const char *build_id, const char *suffix, char **dirp);
 int debugcache_mkdirs(const char *dir);
 void debugcache_prune(const char *dir, const char *suffix);
 
 /* The rows of a module's PCs from earlier runs (symcache.c), by build ID
- * (hex) and module file (module_fd).  open: NULL when caching is off.  get: fill sf with the rows of
- * the PC at module_offset (exact: not a return address), the module
- * fields taken from base; 1 when found.  put: keep sf's rows (only rows
- * with source lines are kept).  close: write what was put, and free. */
+ * (hex) and module file (module_fd).  open: NULL when caching is off.
+ * get: fill sf with the rows of the PC at module_offset (exact: not a
+ * return address), the module fields taken from base; 1 when found.
+ * put: keep sf's rows (only rows with source lines are kept).  close:
+ * write what was put, and free. */
 struct symcache;
 struct symcache *symcache_open(const char *build_id, int module_fd);
 int symcache_get(const struct symcache *c, uint64_t module_offset, int exact,

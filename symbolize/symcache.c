@@ -50,7 +50,7 @@ struct syms_entry {
 };
 
 struct symcache {
-	char *path;
+	char *path, *dir;
 	char *header;		/* SYMS_MAGIC, the file's stamp, newline */
 	int replace;		/* the file is another module's: rewrite it */
 	struct syms_entry *v;	/* from the file, sorted by key */
@@ -154,20 +154,18 @@ static int parse(struct symcache *c, char *buf)
 struct symcache *symcache_open(const char *build_id, int module_fd)
 {
 	struct symcache *c;
-	char *dir = debugcache_dir(), *buf;
+	char *dir = NULL, *buf, *path;
 	struct stat st;
 	int fd;
-	if (!dir || !build_id || !*build_id || strchr(build_id, '/') || fstat(module_fd, &st) < 0) {
-		free(dir);
+	if (fstat(module_fd, &st) < 0 || !(path = debugcache_file(build_id, ".syms", &dir)))
 		return NULL;
-	}
 	c = xcalloc(1, sizeof(*c));
-	c->path = xasprintf("%s/%s.syms", dir, build_id);
+	c->path = path;
+	c->dir = dir;
 	c->header = xasprintf("%s%llx:%llu:%lld:%lld%09ld\n", SYMS_MAGIC,
 			      (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
 			      (long long)st.st_size, (long long)st.st_mtim.tv_sec,
 			      st.st_mtim.tv_nsec);
-	free(dir);
 	fd = open(c->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return c;
@@ -255,19 +253,15 @@ void symcache_close(struct symcache *c)
 	if (!c)
 		return;
 	if (c->pending.len) {
-		char *dir = xstrndup(c->path, strrchr(c->path, '/') - c->path);
 		struct stat st;
-		int fd = debugcache_mkdirs(dir) < 0 ? -1 :
+		int fd = debugcache_mkdirs(c->dir) < 0 ? -1 :
 			 open(c->path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
 				       (c->replace ? O_TRUNC : O_APPEND), 0600);
-		free(dir);
 		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 		    st.st_uid == geteuid() && st.st_size + c->pending.len <= SYMS_MAX_BYTES) {
 			struct sb all = { 0 };
 			if (st.st_size == 0) {
-				char *d = xstrndup(c->path, strrchr(c->path, '/') - c->path);
-				debugcache_prune(d, ".syms");	/* a new file */
-				free(d);
+				debugcache_prune(c->dir, ".syms");	/* a new file */
 				sb_adds(&all, c->header);
 			}
 			sb_adds(&all, c->pending.buf);
@@ -285,5 +279,6 @@ void symcache_close(struct symcache *c)
 	sb_release(&c->pending);
 	free(c->header);
 	free(c->path);
+	free(c->dir);
 	free(c);
 }

@@ -176,11 +176,11 @@ done
 # server inspect never asks.
 if [ "$(id -u)" = 0 ]; then
 	test_expect_success 'a debug file in /usr/lib/debug/.build-id gives source lines; no libdebuginfod loaded' '
-		d=$TMP/buildid && mkdir -p $d && cp "$FIX/states" $d/states &&
-		objcopy --only-keep-debug $d/states $d/states.debug && strip -g $d/states &&
+		d=$TMP/buildid && plant_prepare $d &&
 		id=$(readelf -n $d/states | sed -n "s/.*Build ID: *//p") && test -n "$id" &&
 		dbg=/usr/lib/debug/.build-id/$(echo $id | cut -c1-2)/$(echo $id | cut -c3-).debug &&
-		mkdir -p $(dirname $dbg) && cp $d/states.debug $dbg && echo $dbg >$d/planted &&
+		# only the build-ID path has it: none beside the program
+		mkdir -p $(dirname $dbg) && mv $d/states.debug $dbg &&
 		start_program $d/ready $d/states.log $d/states $d/ready nospin || { rm -f $dbg; return 1; }
 		env -u DEBUGINFOD_URLS LD_DEBUG=files INSPECT_CACHE_DIR=$TMP/nocache XDG_CACHE_HOME=$TMP/nocache \
 			"$INSPECT" stack --max-depth 1000 $PROGRAM_PID >out 2>ld

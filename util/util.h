@@ -19,6 +19,8 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* n bytes as lower-case hex, a new string */
+char *hex_string(const unsigned char *b, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Grow *v (of *cap elements of size elem) so that index `need` fits. */
