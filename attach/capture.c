@@ -84,6 +84,10 @@ struct cap {
 	uint64_t deadline_d;	/* for threads that were in D state */
 	int cpu;		/* where the ptrace thread ended */
 	int hold_ms;		/* test hook: INSPECT_TEST_HOLD_MS */
+	/* the stack copies' batch, made before anything is held */
+	struct thread **bt;
+	struct iovec *bl, *br;
+	size_t *bgot, bcap;
 	size_t win[STOP_WINDOW];	/* interrupted, not seen stopped yet */
 	uint64_t win_t[STOP_WINDOW];	/* when each was interrupted */
 	size_t nwin;
@@ -555,12 +559,28 @@ static void release(struct cap *c, size_t i)
 	c->t_last = now_ns();
 }
 
+/* Room for n threads' stack copies in one batch; threads found by a
+ * rescan may grow it while held, the first call is made before. */
+static void batch_reserve(struct cap *c, size_t n)
+{
+	if (n <= c->bcap)
+		return;
+	c->bt = xrealloc(c->bt, n * sizeof(*c->bt));
+	c->bl = xrealloc(c->bl, n * sizeof(*c->bl));
+	c->br = xrealloc(c->br, n * sizeof(*c->br));
+	c->bgot = xrealloc(c->bgot, n * sizeof(*c->bgot));
+	c->bcap = n;
+}
+
 static void capture_and_release(struct cap *c, int running_pass)
 {
 	size_t i, n = c->p->nthreads, ng = 0;
-	struct thread **ts = xmalloc((n ? n : 1) * sizeof(*ts));
-	struct iovec *l = xmalloc((n ? n : 1) * 2 * sizeof(*l)), *r = l + (n ? n : 1);
-	size_t *got = xmalloc((n ? n : 1) * sizeof(*got));
+	struct thread **ts;
+	struct iovec *l, *r;
+	batch_reserve(c, n);
+	ts = c->bt;
+	l = c->bl;
+	r = c->br;
 	for (i = 0; i < n; i++)
 		if (c->tc[i].st == TS_STOPPED && c->tc[i].running == running_pass &&
 		    !c->p->exec_seen && c->rc == ATTACH_OK) {
@@ -575,12 +595,9 @@ static void capture_and_release(struct cap *c, int running_pass)
 		}
 	/* a short copy keeps what it got: registers alone still give the
 	 * top frame */
-	vm_read_ranges(c->p->mm_tid, l, r, ng, got);
+	vm_read_ranges(c->p->mm_tid, l, r, ng, c->bgot);
 	for (i = 0; i < ng; i++)
-		ts[i]->cap.stack_len = got[i];
-	free(ts);
-	free(l);
-	free(got);
+		ts[i]->cap.stack_len = c->bgot[i];
 	/* release non-leaders first, the leader last */
 	for (i = 0; i < n; i++)
 		if (c->tc[i].running == running_pass && thr(c, i)->tid != c->p->pid)
@@ -625,6 +642,7 @@ static void *run(void *arg)
 	 * to its control block; a pool with deeper stacks takes more
 	 * chunks while held */
 	arena_reserve(&p->stacks, p->nthreads * STACK_GUESS);
+	batch_reserve(c, p->nthreads ? p->nthreads : 1);
 	const char *hold = getenv("INSPECT_TEST_HOLD_MS");
 	c->hold_ms = hold ? atoi(hold) : 0;
 	c->deadline = now_ns() + c->o->timeout_ms * 1000000ull;
@@ -790,6 +808,7 @@ enum attach_err capture_process(int pfd, struct process *p,
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		sb_addf(err, "cannot start the capture thread: %s", strerror(errno));
 		free(c.tc);
+		free(c.hash);
 		return ATTACH_EINTERNAL;
 	}
 	/* join, and meanwhile keep an exec in the target from deadlocking
@@ -859,6 +878,10 @@ enum attach_err capture_process(int pfd, struct process *p,
 	}
 	free(c.tc);
 	free(c.hash);
+	free(c.bt);
+	free(c.bl);
+	free(c.br);
+	free(c.bgot);
 	p->t_capture = now_ns() - t0;
 	if (c.rc != ATTACH_OK)
 		return c.rc;

@@ -189,14 +189,15 @@ double proc_parse_exec_start(const char *buf)
 
 struct calib_cpu {
 	int cpu;
-	int ok;
+	int tried;		/* a thread was asked for (started: it runs) */
+	int started, joined;
+	int ok;			/* offset_ms measured */
 	double offset_ms;	/* monotonic - clock_task */
 	pthread_t th;
-	int started, joined;
 };
 
 struct calib {
-	struct calib_cpu *v;
+	struct calib_cpu *v;	/* by CPU number */
 	size_t n;
 };
 
@@ -224,34 +225,28 @@ static void start_calibration(struct process *p)
 	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
 	struct calib *cb;
 	sigset_t all, old;
-	uint8_t *seen;
 	size_t i;
 	if (ncpu <= 0 || ncpu > CPU_SETSIZE)
 		return;
-	seen = xcalloc(ncpu, 1);
 	cb = xcalloc(1, sizeof(*cb));
-	for (i = 0; i < p->nthreads; i++) {
-		int c = p->threads[i].cpu;
-		if (p->threads[i].exec_start_ms > 0 && c >= 0 && c < ncpu && !seen[c]) {
-			seen[c] = 1;
-			cb->n++;
-		}
-	}
-	cb->v = xcalloc(cb->n ? cb->n : 1, sizeof(*cb->v));
-	cb->n = 0;
+	cb->n = (size_t)ncpu;
+	cb->v = xcalloc(cb->n, sizeof(*cb->v));
 	/* no signal of ours (SIGCHLD of the capture, SIGINT) goes to them */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	for (i = 0; i < (size_t)ncpu; i++) {
+	for (i = 0; i < p->nthreads; i++) {
+		int cpu = p->threads[i].cpu;
 		struct calib_cpu *c;
 		pthread_attr_t attr;
 		cpu_set_t set;
-		if (!seen[i])
+		if (p->threads[i].exec_start_ms <= 0 || cpu < 0 || (size_t)cpu >= cb->n ||
+		    cb->v[cpu].tried)
 			continue;
-		c = &cb->v[cb->n++];
-		c->cpu = (int)i;
+		c = &cb->v[cpu];
+		c->tried = 1;
+		c->cpu = cpu;
 		CPU_ZERO(&set);
-		CPU_SET(i, &set);
+		CPU_SET(cpu, &set);
 		pthread_attr_init(&attr);
 		pthread_attr_setstacksize(&attr, 64 << 10);
 		c->started = pthread_attr_setaffinity_np(&attr, sizeof(set), &set) == 0 &&
@@ -259,7 +254,6 @@ static void start_calibration(struct process *p)
 		pthread_attr_destroy(&attr);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	free(seen);
 	p->calib = cb;
 }
 
@@ -269,7 +263,7 @@ void proc_blocked_times(struct process *p)
 	struct timespec ts, until;
 	double now, boot_now;
 	long hz = sysconf(_SC_CLK_TCK);
-	size_t i, j;
+	size_t i;
 	int abandoned = 0;
 	if (!cb)
 		return;
@@ -283,9 +277,10 @@ void proc_blocked_times(struct process *p)
 		until.tv_nsec -= 1000000000;
 	}
 	for (i = 0; i < cb->n; i++) {
-		cb->v[i].joined = cb->v[i].started &&
-				  pthread_timedjoin_np(cb->v[i].th, NULL, &until) == 0;
-		if (cb->v[i].started && !cb->v[i].joined) {
+		if (!cb->v[i].started)
+			continue;
+		cb->v[i].joined = pthread_timedjoin_np(cb->v[i].th, NULL, &until) == 0;
+		if (!cb->v[i].joined) {
 			pthread_detach(cb->v[i].th);
 			abandoned = 1;
 		}
@@ -296,13 +291,13 @@ void proc_blocked_times(struct process *p)
 	boot_now = ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 	for (i = 0; i < p->nthreads; i++) {
 		struct thread *t = &p->threads[i];
+		const struct calib_cpu *c;
 		double b, age;
-		const struct calib_cpu *c = NULL;
 		t->wait.blocked_ms = -1;
-		for (j = 0; j < cb->n; j++)
-			if (cb->v[j].cpu == t->cpu && cb->v[j].joined && cb->v[j].ok)
-				c = &cb->v[j];
-		if (t->exec_start_ms <= 0 || !c)
+		if (t->exec_start_ms <= 0 || t->cpu < 0 || (size_t)t->cpu >= cb->n)
+			continue;
+		c = &cb->v[t->cpu];
+		if (!c->joined || !c->ok)
 			continue;
 		b = now - c->offset_ms - t->exec_start_ms;
 		age = boot_now - (double)t->starttime * 1000.0 / (hz > 0 ? hz : 100);
@@ -723,6 +718,14 @@ static long status_field(const char *buf, const char *key)
 	return strtol(s + strlen(key), NULL, 10);
 }
 
+static enum attach_err is_zombie(const struct process *p, struct sb *err, int *zombie)
+{
+	*zombie = 1;
+	sb_addf(err, "process %d (%s) is a zombie: it has exited and waits for its "
+		"parent to collect its status", (int)p->pid, p->comm);
+	return ATTACH_EUNSUPPORTED;
+}
+
 static enum attach_err proc_read_once(int pfd, struct process *p, const struct proc_opts *o,
 				     struct sb *err, int *zombie)
 {
@@ -827,12 +830,8 @@ static enum attach_err proc_read_once(int pfd, struct process *p, const struct p
 	}
 
 	if (o->threads_only) {
-		if (leader.state == 'Z' && leader.group_threads < 2) {
-			*zombie = 1;
-			sb_addf(err, "process %d (%s) is a zombie: it has exited and waits "
-				"for its parent to collect its status", (int)p->pid, p->comm);
-			return ATTACH_EUNSUPPORTED;
-		}
+		if (leader.state == 'Z' && leader.group_threads < 2)
+			return is_zombie(p, err, zombie);
 		p->t_proc = now_ns() - t0;
 		return ATTACH_OK;
 	}
@@ -847,13 +846,8 @@ static enum attach_err proc_read_once(int pfd, struct process *p, const struct p
 	n = proc_list_tids(pfd, &tids);
 	if (n <= 0) {
 		free(tids);
-		if (leader.state == 'Z') {
-			*zombie = 1;
-			sb_addf(err, "process %d (%s) is a zombie: it has exited and "
-				"waits for its parent to collect its status",
-				(int)p->pid, p->comm);
-			return ATTACH_EUNSUPPORTED;
-		}
+		if (leader.state == 'Z')
+			return is_zombie(p, err, zombie);
 		sb_addf(err, "no process with PID %d (it exited)", (int)p->pid);
 		return ATTACH_ENOPROC;
 	}
@@ -878,12 +872,8 @@ static enum attach_err proc_read_once(int pfd, struct process *p, const struct p
 	if (!o->syscall_from_regs)
 		proc_read_waits(pfd, p, o);
 	if (p->nthreads == 1 && p->threads[0].state == 'Z' && p->threads[0].tid == p->pid &&
-	    !o->only_tids) {
-		*zombie = 1;
-		sb_addf(err, "process %d (%s) is a zombie: it has exited and waits "
-			"for its parent to collect its status", (int)p->pid, p->comm);
-		return ATTACH_EUNSUPPORTED;
-	}
+	    !o->only_tids)
+		return is_zombie(p, err, zombie);
 	if (o->want_sched)
 		start_calibration(p);
 	p->t_proc = now_ns() - t0;
