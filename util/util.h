@@ -51,7 +51,8 @@ void arena_free(struct arena *a);
 /* Make the next `bytes` of malloc come from pages already in place.  A
  * first touch of a page costs a fault (12 us on our VM; 1,300 faults were
  * a tenth of a 1,000-thread run); one madvise(MADV_POPULATE_WRITE) puts
- * them all in at a fraction of that.  Best effort. */
+ * them all in at a fraction of that, on transparent huge pages where the
+ * heap spans them (see arena_add in util.c).  Best effort. */
 void heap_prefault(size_t bytes);
 
 uint64_t now_ns(void);		/* CLOCK_MONOTONIC */
