@@ -80,7 +80,7 @@ void vm_read_ranges(pid_t pid, const struct iovec *l, const struct iovec *r, siz
  * first: 0, or -1 when unreadable or malformed. */
 int proc_read_stat(int dirfd, struct thread *t);
 
-/* num_threads from /proc/PID/stat, or -1 */
+/* Threads: from /proc/PID/status, or -1 */
 long proc_count_threads(int pfd);
 
 /* Read /proc/PID/task into a sorted array.  Returns count or -1. */
