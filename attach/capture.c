@@ -766,9 +766,33 @@ static void follow_to_cpu(int cpu)
 		sched_setaffinity(0, sizeof(all), &all);
 }
 
+/*
+ * The CPUs the capture thread may run on: ours, less those where a
+ * thread of the target was running when its facts were read.  Started
+ * anywhere, the scheduler often put it beside a busy thread of the
+ * target while another CPU sat idle, and the two then took turns a tick
+ * (4 ms) at a time: that thread's stall, before anything was held.
+ * Returns 0 when no CPU is left (every one runs a thread of the target):
+ * then the scheduler chooses.
+ */
+static int capture_cpus(const struct process *p, cpu_set_t *set)
+{
+	size_t i;
+	if (sched_getaffinity(0, sizeof(*set), set) < 0)
+		return 0;
+	for (i = 0; i < p->nthreads; i++)
+		if (p->threads[i].state == 'R' && p->threads[i].cpu >= 0 &&
+		    p->threads[i].cpu < CPU_SETSIZE)
+			CPU_CLR(p->threads[i].cpu, set);
+	return CPU_COUNT(set) > 0;
+}
+
 enum attach_err capture_process(int pfd, struct process *p,
 				const struct capture_opts *o, struct sb *err)
 {
+	pthread_attr_t attr;
+	cpu_set_t cpus;
+	int started;
 	struct cap c;
 	pthread_t th;
 	sigset_t block, old;
@@ -804,7 +828,12 @@ enum attach_err capture_process(int pfd, struct process *p,
 	sigaddset(&block, SIGTTOU);
 	sigaddset(&block, SIGCHLD);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
-	if (pthread_create(&th, NULL, run, &c) != 0) {
+	pthread_attr_init(&attr);
+	if (capture_cpus(p, &cpus))
+		pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
+	started = pthread_create(&th, &attr, run, &c) == 0;
+	pthread_attr_destroy(&attr);
+	if (!started) {
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		sb_addf(err, "cannot start the capture thread: %s", strerror(errno));
 		free(c.tc);
