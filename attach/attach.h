@@ -89,10 +89,14 @@ ssize_t proc_list_tids(int pfd, pid_t **tids);
 /* Parsers, exposed for the unit tests.  proc_parse_stat fills name,
  * state, flags, times, cpu and group_threads (0, or -1 when malformed);
  * proc_parse_syscall fills syscall_nr, args, sp, pc;
- * proc_parse_exec_start returns se.exec_start in ms, or -1. */
+ * proc_parse_exec_start returns se.exec_start in ms, or -1;
+ * proc_parse_maps_line fills m from one line of maps (no newline), its
+ * path (NULL when none) pointing into the line, " (deleted)" cut off:
+ * 0, or -1 when malformed. */
 int proc_parse_stat(const char *buf, struct thread *t);
 void proc_parse_syscall(const char *buf, struct thread *t);
 double proc_parse_exec_start(const char *buf);
+int proc_parse_maps_line(char *line, struct mapping *m);
 
 /* Re-read /proc facts that are useful when no user stack exists. */
 void proc_read_fallback(int pfd, struct thread *t, int want_kstack);

@@ -37,5 +37,25 @@ int main(void)
 
 	CHECK(proc_parse_exec_start("x (1, #threads: 1)\n---\nse.exec_start                                :      12345.678901\n") > 12345.6);
 	CHECK(proc_parse_exec_start("nothing here") < 0);
+	{
+		char l1[] = "7f0135866000-7f013588c000 r-xp 00028000 fe:01 1835    "
+			    "                  /usr/lib/x86_64-linux-gnu/libc.so.6";
+		char l2[] = "7ffc0000a000-7ffc0002b000 rw-p 00000000 00:00 0";
+		char l3[] = "55ccd6d20000-55ccd6d21000 r--p 00001000 103:0a 99 /tmp/a b (deleted)";
+		char l4[] = "55ccd6d20000 r--p 00001000 fe:01 99 /x";
+		struct mapping m;
+		CHECK(proc_parse_maps_line(l1, &m) == 0);
+		CHECK(m.start == 0x7f0135866000ull && m.end == 0x7f013588c000ull);
+		CHECK_STR(m.perms, "r-xp");
+		CHECK(m.offset == 0x28000 && m.dev_major == 0xfe && m.dev_minor == 1);
+		CHECK(m.inode == 1835 && !m.deleted);
+		CHECK_STR(m.path, "/usr/lib/x86_64-linux-gnu/libc.so.6");
+		CHECK(proc_parse_maps_line(l2, &m) == 0);
+		CHECK(m.path == NULL && m.inode == 0 && m.perms[0] == 'r' && m.perms[1] == 'w');
+		CHECK(proc_parse_maps_line(l3, &m) == 0);
+		CHECK(m.dev_major == 0x103 && m.dev_minor == 0xa && m.deleted);
+		CHECK_STR(m.path, "/tmp/a b");
+		CHECK(proc_parse_maps_line(l4, &m) < 0);
+	}
 	return u_done();
 }
