@@ -178,6 +178,8 @@ for n in sizes:
     c = results.get(("count", n))
     if c and med(c["wall"]):
         line += "  count %.2f ms per 1000 threads" % (med(c["wall"]) * 1e6 / n)
+        if noop:
+            line += " (%.2f net of the no-op)" % ((med(c["wall"]) - med(noop["wall"])) * 1e6 / n)
     print(line)
 # what each more thread costs `inspect count` (the slope between the
 # smallest and the largest N): the figure that does not count process
