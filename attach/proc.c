@@ -126,11 +126,12 @@ int proc_parse_stat(const char *buf, struct thread *t)
 	return 0;
 }
 
-int proc_read_stat(int dirfd, struct thread *t)
+int proc_read_stat(int pfd, pid_t tid, struct thread *t)
 {
-	char buf[1024];
+	char buf[1024], path[64];
 	memset(t, 0, sizeof(*t));
-	if (read_file_at(dirfd, "stat", buf, sizeof(buf)) <= 0)
+	snprintf(path, sizeof(path), "task/%d/stat", (int)tid);
+	if (read_file_at(pfd, path, buf, sizeof(buf)) <= 0)
 		return -1;
 	return proc_parse_stat(buf, t);
 }
@@ -828,7 +829,7 @@ static enum attach_err proc_read_once(int pfd, struct process *p, const struct p
 	p->uid = (uid_t)status_field(buf, "\nUid:");
 	p->tracer = (pid_t)status_field(buf, "\nTracerPid:");
 
-	if (proc_read_stat(pfd, &leader) < 0) {
+	if (proc_read_stat(pfd, p->pid, &leader) < 0) {
 		sb_addf(err, "no process with PID %d (it exited)", (int)p->pid);
 		return ATTACH_ENOPROC;
 	}
@@ -1028,7 +1029,7 @@ enum attach_err proc_read(int pfd, struct process *p, const struct proc_opts *o,
 		int zombie = 0;
 		rc = proc_read_once(pfd, p, o, err, &zombie);
 		if ((rc != ATTACH_ENOPROC && !zombie) || attempt == 100 ||
-		    proc_read_stat(pfd, &leader) < 0)
+		    proc_read_stat(pfd, p->pid, &leader) < 0)
 			return rc;
 		/* a zombie process counts one thread; a leader still a
 		 * zombie beside live threads, or no longer one, was an exec */

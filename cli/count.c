@@ -496,7 +496,8 @@ static int one_sample(pid_t pid, const struct count_opts *o, int line_mode, int 
 
 	report_opts_init(&ro);
 	ro.stacks = needs_stacks(o);
-	/* the total alone: the count in /proc/PID/stat, no thread's files */
+	/* the total alone: the count in the main thread's stat, no other
+	 * thread's files */
 	ro.po.threads_only = o->by == BY_TOTAL && !ro.stacks && !o->name_glob && o->kind < 0;
 	if (!ro.stacks) {
 		/* /proc only: the cheapest facts that still tell the wait kind */

@@ -13,12 +13,15 @@ request() {
 	exec 3>&-
 }
 
-test_expect_success 'count: the total alone, from /proc/PID/stat, no thread file opened' '
+test_expect_success 'count: the total alone, from the stat of the leader thread, no other thread file opened' '
 	start_fixture states || return 1
-	ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=openat,openat2 -o trace \
+	ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=openat,openat2,getdents64 -o trace \
 		"$INSPECT" count $FIXTURE_PID >out &&
 	test "$(cat out)" = "threads 15" &&
-	expect_no_grep "task" trace
+	expect_grep "\"task/$FIXTURE_PID/stat\"" trace &&
+	grep -v "\"task/$FIXTURE_PID/stat\"" trace >others;
+	expect_no_grep "task" others &&
+	expect_no_grep getdents trace
 '
 
 test_expect_success 'count --by kind: the total and the count per wait kind, key value lines' '
