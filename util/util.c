@@ -123,14 +123,14 @@ struct arena_chunk {
 #define HUGE (2u << 20)
 
 /*
- * Chunks are mapped with MAP_POPULATE: the kernel fills in all their
- * pages at once, where touching them one by one costs a page fault each.
- * A chunk of 1 MiB or more is also laid out on transparent huge pages
- * where the system allows them (madvise mode, as Debian sets it): on a
- * VM with shadow page tables, each 4 KiB page costs 8-9 us again at the
- * first access from the kernel (process_vm_readv writing a stack copy)
- * and again from user space (the unwinder reading it), 15 ms of a
- * 1,000-thread dump; a 2 MiB page costs that once.
+ * Chunks are populated at once (MADV_POPULATE_WRITE): the kernel fills in
+ * all their pages in one call, where touching them one by one costs a
+ * page fault each.  A chunk of 1 MiB or more is also laid out on
+ * transparent huge pages where the system allows them (madvise mode, as
+ * Debian sets it): on a VM with shadow page tables, each 4 KiB page costs
+ * 8-9 us again at the first access from the kernel (process_vm_readv
+ * writing a stack copy) and again from user space (the unwinder reading
+ * it), about 10 ms of a 1,000-thread dump; a 2 MiB page costs that once.
  */
 static void arena_add(struct arena *a, size_t size)
 {
