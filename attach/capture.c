@@ -481,6 +481,7 @@ static void pace_stops(struct cap *c, size_t i)
 static void wait_stops(struct cap *c)
 {
 	sigset_t chld;
+	c->nwin = 0;		/* pace_stops' window: all waited for here */
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	for (;;) {
@@ -663,7 +664,6 @@ static void *run(void *arg)
 				pace_stops(c, i);
 			}
 		wait_stops(c);
-		c->nwin = 0;
 	}
 	/* then any thread that appeared meanwhile, until a scan finds
 	 * nothing new: a stopped thread cannot create another */
@@ -692,7 +692,6 @@ static void *run(void *arg)
 		if (!added)
 			break;
 		wait_stops(c);
-		c->nwin = 0;
 	}
 	hold_for_tests(c);
 	/* running threads are captured and released first */
@@ -735,10 +734,7 @@ static void unblock_exec(int pfd, char *last, size_t lastsize)
 	for (i = 0; i < n; i++) {
 		struct thread t;
 		siginfo_t si;
-		memset(&t, 0, sizeof(t));
-		snprintf(path, sizeof(path), "task/%d/stat", (int)tids[i]);
-		if (read_file_at(pfd, path, buf, sizeof(buf)) <= 0 ||
-		    proc_parse_stat(buf, &t) < 0 || t.state != 'Z')
+		if (proc_read_stat(pfd, tids[i], &t) < 0 || t.state != 'Z')
 			continue;
 		memset(&si, 0, sizeof(si));
 		waitid(P_PID, tids[i], &si, WEXITED | __WALL | WNOHANG);

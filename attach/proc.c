@@ -868,12 +868,9 @@ static enum attach_err proc_read_once(int pfd, struct process *p, const struct p
 		pid_t *tl = NULL;
 		ssize_t k, nt = proc_list_tids(pfd, &tl);
 		for (k = 0; k < nt; k++) {
-			char tp[64], tb[1024];
+			char tp[64];
 			struct thread tt;
-			memset(&tt, 0, sizeof(tt));
-			snprintf(tp, sizeof(tp), "task/%d/stat", (int)tl[k]);
-			if (read_file_at(pfd, tp, tb, sizeof(tb)) > 0 &&
-			    proc_parse_stat(tb, &tt) == 0 && tt.state != 'Z') {
+			if (proc_read_stat(pfd, tl[k], &tt) == 0 && tt.state != 'Z') {
 				p->mm_tid = tl[k];
 				snprintf(tp, sizeof(tp), "task/%d", (int)tl[k]);
 				mfd = openat(pfd, tp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
