@@ -171,6 +171,11 @@ $(OUT)/bench-floor: bench/floor.c
 	$(say) CC $@
 	$(Q)$(CC) -O2 -Wall -o $@ $<
 
+$(OUT)/bench-timeit: bench/timeit.c
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) -O2 -Wall -o $@ $<
+
 # fuzz the symbolizer with libFuzzer for FUZZ_SECONDS (seeds: small ELF
 # files with DWARF built here, and system binaries); findings land in
 # build/fuzz/ as crash-*/leak-*/timeout-* files, and the run fails.
@@ -193,8 +198,9 @@ fuzz: deps-build
 
 # a benchmark, not a test: inspect against eu-stack and gdb (see bench/bench.py)
 bench: deps-build
-	@sh tests/deps.sh elfutils gdb python3 time
-	@$(MAKE) --no-print-directory inspect $(OUT)/bench-target $(OUT)/bench-floor
+	@sh tests/deps.sh elfutils gdb python3
+	@$(MAKE) --no-print-directory inspect $(OUT)/bench-target $(OUT)/bench-floor \
+		$(OUT)/bench-timeit
 	@python3 bench/bench.py $(OUT) ./inspect $(BENCH_N)
 
 deps-build:

@@ -7,11 +7,15 @@ its longest stall), runs each tool several times, alternating: a no-op
 apply all bt"`, and `inspect count`.  Prints, per tool and N, the median
 and spread (min-max) of wall time, of the busy thread's stall, and of peak
 memory, then the ratios inspect/eu-stack and inspect/gdb (raw, and net
-of the no-op's wall: the harness's own fork, exec and wait), what one
+of the no-op's wall: what any program's fork, exec, exit and reap cost), what one
 more thread costs `inspect count`, and where inspect's own time goes
 (its --stats).  At N=1000 it also measures what
 `inspect top --batch` costs in CPU per refresh at its default intervals
 (1 s, stacks every 5 s): 21 refreshes less 1, over 20 s, 3 times.
+
+Each run's wall time and peak memory are taken by bench/timeit.c, from
+its fork of the tool to the reap, so that python's own work to start a
+run counts for no tool.
 
 Usage: bench.py BUILD-DIR INSPECT [N ...]   (default N: 100 1000 10000)
 Environment: BENCH_REPS (default 5), BENCH_GDB_MAX_N (default 1000: gdb
@@ -33,6 +37,7 @@ reps = int(os.environ.get("BENCH_REPS", "5"))
 gdb_max = int(os.environ.get("BENCH_GDB_MAX_N", "1000"))
 timeout = int(os.environ.get("BENCH_TIMEOUT", "300"))
 target_bin = os.path.join(build, "bench-target")
+timeit_bin = os.path.join(build, "bench-timeit")
 
 
 floor_bin = os.path.join(build, "bench-floor")
@@ -55,19 +60,21 @@ def tools(pid, n):
 
 
 def run(cmd):
-    """wall seconds, peak RSS KiB, stderr"""
-    t0 = time.monotonic()
-    p = subprocess.Popen(["/usr/bin/time", "-f", "@@%M"] + cmd, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE, text=True)
+    """wall seconds, peak RSS KiB, stderr: both measured by bench/timeit.c
+    around the tool's own fork and reap, so python's start-up of the run
+    is in no tool's figures"""
+    p = subprocess.Popen([timeit_bin] + cmd, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         _, err = p.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        p.kill()
+        os.killpg(p.pid, signal.SIGKILL)
         p.communicate()
         return None, None, ""
-    wall = time.monotonic() - t0
-    m = re.search(r"@@(\d+)", err)
-    return wall, int(m.group(1)) if m else None, err
+    m = re.search(r"@@timeit (\d+) (\d+)", err)
+    if not m:
+        return None, None, err
+    return int(m.group(1)) / 1e6, int(m.group(2)), err
 
 
 def stall(pid, path):
@@ -168,8 +175,8 @@ for n in sizes:
         o = results.get((other, n))
         if i and o and med(i["wall"]) and med(o["wall"]):
             line += "  inspect/%s wall %.3f" % (other, med(i["wall"]) / med(o["wall"]))
-            # the same less the no-op's wall: what the harness costs
-            # every tool (python, /usr/bin/time, fork and exec)
+            # the same less the no-op's wall: what starting and reaping
+            # any program costs (fork, exec, the dynamic loader, exit)
             if noop and med(noop["wall"]):
                 line += " (%.3f net of the no-op)" % (
                     (med(i["wall"]) - med(noop["wall"])) / (med(o["wall"]) - med(noop["wall"])))
