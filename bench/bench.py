@@ -18,7 +18,7 @@ its fork of the tool to the reap, so that python's own work to start a
 run counts for no tool.
 
 Usage: bench.py BUILD-DIR INSPECT [N ...]   (default N: 100 1000 10000)
-Environment: BENCH_REPS (default 5), BENCH_GDB_MAX_N (default 1000: gdb
+Environment: BENCH_REPS (default 7), BENCH_GDB_MAX_N (default 1000: gdb
 takes minutes on 10,000 threads), BENCH_TIMEOUT (seconds per run, 300).
 It is a benchmark: nothing in `make check` depends on its timings.
 """
@@ -33,7 +33,7 @@ import time
 
 build, inspect = sys.argv[1], sys.argv[2]
 sizes = [int(n) for n in sys.argv[3:]] or [100, 1000, 10000]
-reps = int(os.environ.get("BENCH_REPS", "5"))
+reps = int(os.environ.get("BENCH_REPS", "7"))
 gdb_max = int(os.environ.get("BENCH_GDB_MAX_N", "1000"))
 timeout = int(os.environ.get("BENCH_TIMEOUT", "300"))
 target_bin = os.path.join(build, "bench-target")
