@@ -59,30 +59,6 @@
  * entered an uninterruptible sleep); wait_stops still waits for it */
 #define STOP_WINDOW_NS 2000000ull
 
-/*
- * The capture thread runs at SCHED_FIFO priority 1 where it may (root,
- * or CAP_SYS_NICE) and where it has a CPU that no running thread of the
- * target was on (capture_cpus): there it would keep that thread from
- * running until its own stop.  As an ordinary thread, it was preempted
- * by each thread of the target that it woke on its CPU, to stop or on
- * release: about 600 switches back and forth in a 1,000-thread dump.  At
- * real-time priority it is not; it sleeps instead, RT_PAUSE_NS at a time,
- * while the threads it woke run one after the other: when the stop
- * window is full, and after every RELEASE_BATCH releases.  A sleep, not
- * sigtimedwait, which SIGCHLD would end at each stop; only in the running
- * pass, where a running thread waits for its release, does each stop
- * wake it.  Released all at once instead, 10,000 woken threads were
- * moved beside the benchmark's busy thread (stall 20 -> 27 ms).
- * Measured (10 runs each, alternating, two targets): 1,000 threads, held
- * 37 -> 27 ms, wall 80 -> 71 ms, the busy thread's stall 0.9-1.05 ->
- * 0.35 ms; 10,000 threads, held 329 -> 278 ms, stall 2.5 -> 2.4 ms.  In
- * the benchmark's order (after eu-stack, gdb and the floor program, 12
- * runs each, four times), 1,000 threads: held 36-37 -> 28-31 ms, wall
- * 1-5 ms less, the stall's median within 0.45 ms either way.
- */
-#define RT_PAUSE_NS 60000
-#define RELEASE_BATCH 32
-
 enum ts { TS_NEW, TS_SEIZED, TS_STOPPED, TS_GONE, TS_SKIP, TS_DONE };
 
 struct tctl {
@@ -115,9 +91,6 @@ struct cap {
 	size_t win[STOP_WINDOW];	/* interrupted, not seen stopped yet */
 	uint64_t win_t[STOP_WINDOW];	/* when each was interrupted */
 	size_t nwin;
-	int rt;			/* the capture thread runs at SCHED_FIFO */
-	int pause_release;	/* pause every RELEASE_BATCH releases */
-	size_t released;	/* in this pass */
 };
 
 static volatile sig_atomic_t pending_signal;
@@ -497,9 +470,6 @@ static void pace_stops(struct cap *c, size_t i)
 			c->nwin -= k;
 			memmove(c->win, c->win + k, c->nwin * sizeof(*c->win));
 			memmove(c->win_t, c->win_t + k, c->nwin * sizeof(*c->win_t));
-		} else if (c->rt) {
-			struct timespec ts = { 0, RT_PAUSE_NS };
-			nanosleep(&ts, NULL);
 		} else {
 			struct timespec ts = { 0, 50000 };
 			sigtimedwait(&chld, NULL, &ts);
@@ -507,9 +477,8 @@ static void pace_stops(struct cap *c, size_t i)
 	}
 }
 
-/* Wait until every seized thread stopped, or the deadlines passed;
- * `pause`: at real-time priority, sleep rather than wake at each stop. */
-static void wait_stops(struct cap *c, int pause)
+/* Wait until every seized thread stopped, or the deadlines passed. */
+static void wait_stops(struct cap *c)
 {
 	sigset_t chld;
 	c->nwin = 0;		/* pace_stops' window: all waited for here */
@@ -531,11 +500,6 @@ static void wait_stops(struct cap *c, int pause)
 		if (until > 2000000)
 			until = 2000000;	/* re-poll: SIGCHLDs coalesce */
 		ts.tv_sec = 0;
-		if (pause && c->rt) {
-			ts.tv_nsec = until < RT_PAUSE_NS ? until : RT_PAUSE_NS;
-			nanosleep(&ts, NULL);
-			continue;
-		}
 		ts.tv_nsec = until;
 		sigtimedwait(&chld, NULL, &ts);
 	}
@@ -594,10 +558,6 @@ static void release(struct cap *c, size_t i)
 	}
 	set_state(c, i, TS_DONE);
 	c->t_last = now_ns();
-	if (c->pause_release && ++c->released % RELEASE_BATCH == 0) {
-		struct timespec ts = { 0, RT_PAUSE_NS };
-		nanosleep(&ts, NULL);
-	}
 }
 
 /* Room for n threads' stack copies in one batch; threads found by a
@@ -639,10 +599,7 @@ static void capture_and_release(struct cap *c, int running_pass)
 	vm_read_ranges(c->p->mm_tid, l, r, ng, c->bgot);
 	for (i = 0; i < ng; i++)
 		ts[i]->cap.stack_len = c->bgot[i];
-	/* release non-leaders first, the leader last; running threads
-	 * without a pause */
-	c->released = 0;
-	c->pause_release = c->rt && !running_pass;
+	/* release non-leaders first, the leader last */
 	for (i = 0; i < n; i++)
 		if (c->tc[i].running == running_pass && thr(c, i)->tid != c->p->pid)
 			release(c, i);
@@ -691,13 +648,6 @@ static void *run(void *arg)
 	c->hold_ms = hold ? atoi(hold) : 0;
 	c->deadline = now_ns() + c->o->timeout_ms * 1000000ull;
 	c->deadline_d = now_ns() + (c->o->timeout_ms < D_GRACE_MS ? c->o->timeout_ms : D_GRACE_MS) * 1000000ull;
-	if (c->rt) {
-		/* not on a CPU of a running thread of the target, which it
-		 * would keep from running until that thread is stopped */
-		struct sched_param sp = { .sched_priority = 1 };
-		c->rt = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) == 0;
-		p->capture_rt = c->rt;
-	}
 
 	for (i = 0; i < p->nthreads; i++) {
 		c->tc[i].running = p->threads[i].state == 'R';
@@ -713,7 +663,7 @@ static void *run(void *arg)
 				seize(c, i);
 				pace_stops(c, i);
 			}
-		wait_stops(c, pass == 0);
+		wait_stops(c);
 	}
 	/* then any thread that appeared meanwhile, until a scan finds
 	 * nothing new: a stopped thread cannot create another */
@@ -723,7 +673,7 @@ static void *run(void *arg)
 		ssize_t n, k;
 		int added = 0;
 		p->scan_rounds = round + 1;
-		/* the thread count in /proc/PID/status is one small read; only
+		/* the thread count in /proc/PID/stat is one small read; only
 		 * when it says there are more threads than we hold is the task
 		 * directory listed (a running thread is held meanwhile; an
 		 * unreadable count, -1, lists it too) */
@@ -741,7 +691,7 @@ static void *run(void *arg)
 		free(tids);
 		if (!added)
 			break;
-		wait_stops(c, 0);
+		wait_stops(c);
 	}
 	hold_for_tests(c);
 	/* running threads are captured and released first */
@@ -875,10 +825,8 @@ enum attach_err capture_process(int pfd, struct process *p,
 	sigaddset(&block, SIGCHLD);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	pthread_attr_init(&attr);
-	if (capture_cpus(p, &cpus)) {
+	if (capture_cpus(p, &cpus))
 		pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
-		c.rt = 1;	/* may try: see RT_PAUSE_NS */
-	}
 	started = pthread_create(&th, &attr, run, &c) == 0;
 	pthread_attr_destroy(&attr);
 	if (!started) {

@@ -196,7 +196,6 @@ struct process {
 	int exec_seen;		/* target exec'd during the attach */
 	int scan_rounds;
 	int signal_stops;	/* signal-delivery stops seen (re-injected) */
-	int capture_rt;		/* the capture thread ran at SCHED_FIFO */
 	int not_stopped;	/* threads that missed the stop deadline */
 
 	/* symbolized frames keyed by PC (sorted by pc) */

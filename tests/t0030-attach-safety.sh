@@ -20,25 +20,6 @@ test_expect_success 'nothing is held after a run: no t/T state, no tracer' '
 	check_healthy $FIXTURE_PID
 '
 
-policies() {	# each thread's scheduling policy and priority (stat fields 18, 41)
-	for f in /proc/$1/task/*/stat; do
-		sed "s/.*) //" $f | cut -d" " -f16,39
-	done
-}
-
-test_expect_success 'capture at SCHED_FIFO as root, as an ordinary thread without CAP_SYS_NICE: the same stacks, the target unchanged' '
-	policies $FIXTURE_PID >before &&
-	"$INSPECT" stack --max-depth 1000 --stats $FIXTURE_PID >rt.out 2>rt.err &&
-	expect_grep "capture at SCHED_FIFO" rt.err &&
-	setpriv --bounding-set=-sys_nice "$INSPECT" stack --max-depth 1000 --stats $FIXTURE_PID \
-		>plain.out 2>plain.err &&
-	expect_grep "capture as an ordinary thread" plain.err &&
-	sed -E "s/, (held|blocked) .*//" rt.out >rt.cmp &&
-	sed -E "s/, (held|blocked) .*//" plain.out >plain.cmp &&
-	diff rt.cmp plain.cmp && expect_grep "^3 threads: condition wait" rt.cmp &&
-	policies $FIXTURE_PID >after && diff before after && check_healthy $FIXTURE_PID
-'
-
 test_expect_success 'a process traced by strace: exit 2, the tracer named, the /proc view' '
 	strace -f -qq -o strace.log -p $FIXTURE_PID & spid=$!
 	sleep 0.5
