@@ -673,7 +673,7 @@ static void *run(void *arg)
 		ssize_t n, k;
 		int added = 0;
 		p->scan_rounds = round + 1;
-		/* the thread count in /proc/PID/stat is one small read; only
+		/* the thread count in /proc/PID/status is one small read; only
 		 * when it says there are more threads than we hold is the task
 		 * directory listed (a running thread is held meanwhile; an
 		 * unreadable count, -1, lists it too) */
