@@ -38,9 +38,10 @@ static int status_of(enum attach_err e)
 void report_print_stats(const struct process *p)
 {
 	fprintf(stderr, "inspect: stats: threads %zu, captured %d, groups %zu, "
-		"distinct pcs %zu, scan rounds %d, signal stops %d\n",
+		"distinct pcs %zu, scan rounds %d, signal stops %d, "
+		"released in batches %d (%d batches)\n",
 		p->nthreads, p->captured, p->ngroups, p->nsyms, p->scan_rounds,
-		p->signal_stops);
+		p->signal_stops, p->paced, p->batches);
 	fprintf(stderr, "inspect: stats: proc %.2f ms, capture %.2f ms (held %.3f ms), "
 		"unwind %.2f ms, symbolize %.2f ms, render %.2f ms\n",
 		p->t_proc / 1e6, p->t_capture / 1e6, p->stopped_ns / 1e6,

@@ -126,6 +126,25 @@ test_expect_success 'a stop timeout shorter than a 1,000-thread pool takes: exit
 	sleep 0.1 && check_healthy $FIXTURE_PID && kill $FIXTURE_PID
 '
 
+# Released, sleepers that last ran on the CPU of a running thread go in
+# batches of 32, each when that thread has had its CPU back.
+if test -r /proc/self/schedstat; then
+test_expect_success 'sleepers beside a running thread are released in batches, all of them' '
+	start_fixture pool 200 busy pin &&
+	"$INSPECT" stack --stats $FIXTURE_PID >out 2>err &&
+	expect_grep "^process $FIXTURE_PID \(pool\): 202 threads" out &&
+	expect_grep "^200 threads: condition wait" out &&
+	expect_grep "released in batches 200 \(7 batches\)" err &&
+	sleep 0.1 && check_healthy $FIXTURE_PID &&
+	tid=$(grep -l busy /proc/$FIXTURE_PID/task/*/comm | cut -d/ -f5) &&
+	test "$(sed "s/.*) \(.\).*/\1/" /proc/$FIXTURE_PID/task/$tid/stat)" = R &&
+	kill $FIXTURE_PID
+'
+else
+	test_skip "sleepers beside a running thread are released in batches, all of them" \
+		"this kernel has no /proc/PID/schedstat"
+fi
+
 test_expect_success 'signals sent while threads are held arrive afterwards, exactly once' '
 	start_fixture states nospin || return 1
 	INSPECT_TEST_HOLD_MS=1000 "$INSPECT" stack $FIXTURE_PID >/dev/null & ipid=$!
