@@ -678,8 +678,8 @@ static void release_sleepers(struct cap *c)
 			for (b = 0; b < RELEASE_WINDOW && k[w] < end[w]; b++, left--)
 				release(c, hot[k[w]++]);
 			sent[w] = now_ns();
-			/* the last of them woke elsewhere (an idle CPU, with
-			 * more CPUs than this VM's 2): nothing to wait for */
+			/* the last of them woke elsewhere, on an idle CPU if
+			 * there is one: nothing to wait for */
 			if (proc_read_stat(c->pfd, thr(c, hot[k[w] - 1])->tid, &t) == 0 &&
 			    t.cpu != c->watch[w].cpu)
 				sent[w] = 0;

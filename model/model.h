@@ -197,7 +197,7 @@ struct process {
 	int scan_rounds;
 	int signal_stops;	/* signal-delivery stops seen (re-injected) */
 	int not_stopped;	/* threads that missed the stop deadline */
-	int paced, batches;	/* sleepers released in batches, and those */
+	int paced, batches;	/* sleepers released in batches; the batches */
 
 	/* symbolized frames keyed by PC (sorted by pc) */
 	uint64_t *sym_pcs;
