@@ -588,10 +588,8 @@ static long times_ran(int fd)
 {
 	char buf[96];
 	const char *s;
-	ssize_t r = pread(fd, buf, sizeof(buf) - 1, 0);
-	if (r <= 0)
+	if (pread_file(fd, buf, sizeof(buf)) <= 0)
 		return -1;
-	buf[r] = '\0';
 	if (!(s = strchr(buf, ' ')) || !(s = strchr(s + 1, ' ')))
 		return -1;
 	return strtol(s + 1, NULL, 10);
