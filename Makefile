@@ -8,6 +8,7 @@
 #   make fuzz       libFuzzer on the symbolizer (FUZZ_SECONDS=120, FUZZ_RUNS, FUZZ_SEED)
 #   make install    PREFIX=/usr/local, DESTDIR honoured
 #   make V=1        show the commands
+#   make DEVELOPER=1   stricter warnings, as errors (CI builds so)
 #
 # Dependencies come from Debian 12 packages, found through pkg-config.
 
@@ -41,6 +42,13 @@ BASE_CFLAGS = -O1 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
 SAN_LDFLAGS = -fsanitize=address,undefined
 endif
 
+# DEVELOPER=1: the warnings the code is kept clean of, as errors
+ifeq ($(DEVELOPER),1)
+BASE_CFLAGS += -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+	-Wdeclaration-after-statement -Wpointer-arith -Wvla -Wformat=2 -Wcast-qual \
+	-Wundef -Wunused-macros -Wmissing-declarations
+endif
+
 OUT = build/$(MODE)
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
@@ -49,12 +57,13 @@ CURSES_CFLAGS = $(shell $(PKG_CONFIG) --cflags ncursesw 2>/dev/null)
 CURSES_LIBS = $(shell $(PKG_CONFIG) --libs ncursesw 2>/dev/null)
 LIBS = $(PKG_LIBS) $(CURSES_LIBS) -liberty -lpthread
 
-SRC = cli/inspect.c cli/stack.c cli/list.c cli/count.c cli/report.c cli/top.c \
-	attach/proc.c attach/proclist.c attach/capture.c attach/unwind.c attach/vmread.c \
+SRC = cli/inspect.c cli/options.c cli/stack.c cli/list.c cli/count.c cli/report.c cli/top.c \
+	attach/proc.c attach/procnet.c attach/blocked.c attach/maps.c attach/proclist.c \
+	attach/capture.c attach/unwind.c attach/vmread.c attach/modfile.c \
 	symbolize/symbolize.c symbolize/demangle.c symbolize/debugcache.c symbolize/symcache.c \
-	model/model.c model/group.c model/wait.c model/top.c \
-	ui/text.c ui/json.c ui/toplayout.c ui/topcurses.c \
-	util/util.c util/modfile.c
+	model/model.c model/group.c model/wait.c model/top.c model/count.c \
+	ui/text.c ui/json.c ui/countout.c ui/toplayout.c ui/topkeys.c ui/topcurses.c \
+	util/util.c util/syscalls.c
 OBJ = $(SRC:%.c=$(OUT)/%.o)
 LIB_OBJ = $(filter-out $(OUT)/cli/%,$(OBJ))
 
@@ -72,14 +81,22 @@ all: inspect
 inspect: $(OUT)/inspect FORCE
 	$(Q)cp -f $(OUT)/inspect inspect
 
-$(OUT)/inspect: $(OBJ)
+$(OUT)/inspect: $(OBJ) $(OUT)/FLAGS
 	$(say) LINK $@
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(SAN_LDFLAGS) -o $@ $(OBJ) $(LIBS)
 
 # ncursesw's flags define _XOPEN_SOURCE: only the curses layer gets them
 $(OUT)/ui/topcurses.o: ALL_CFLAGS += $(CURSES_CFLAGS)
 
-$(OUT)/%.o: %.c $(OUT)/gen/syscallnames.h
+# The flags in force, written only when they change: every object
+# depends on them, so `make CFLAGS=-O0` after a build rebuilds.
+FLAGS_NOW = $(CC) $(ALL_CFLAGS) $(CURSES_CFLAGS) $(LDFLAGS) $(SAN_LDFLAGS) $(LIBS)
+$(OUT)/FLAGS: FORCE
+	@mkdir -p $(dir $@)
+	@if [ "$$(cat $@ 2>/dev/null)" != '$(subst ','\'',$(FLAGS_NOW))' ]; then \
+		printf '%s\n' '$(subst ','\'',$(FLAGS_NOW))' > $@; fi
+
+$(OUT)/%.o: %.c $(OUT)/FLAGS | $(OUT)/gen/syscallnames.h
 	@mkdir -p $(dir $@)
 	$(say) CC $<
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -99,7 +116,7 @@ FIXTURES = $(OUT)/fixtures/states $(OUT)/fixtures/states-fp $(OUT)/fixtures/stat
 	$(OUT)/fixtures/corrupt $(OUT)/fixtures/dstate $(OUT)/fixtures/pool \
 	$(OUT)/fixtures/execer $(OUT)/fixtures/leaky $(OUT)/fixtures/churn \
 	$(OUT)/fixtures/states-static
-UNIT = $(OUT)/unit/test_model $(OUT)/unit/test_proc $(OUT)/unit/test_demangle \
+UNIT = $(OUT)/unit/test_model $(OUT)/unit/test_proc $(OUT)/unit/test_demangle $(OUT)/unit/test_count \
 	$(OUT)/unit/test_top
 
 # fixtures: -O0 unless said otherwise; states.c is built three ways
@@ -129,19 +146,19 @@ $(OUT)/fixtures/cxx: tests/fixtures/cxx.cc tests/fixtures/ready.h
 	$(say) CXX $@
 	$(Q)$(CXX) -O0 -g -pthread -o $@ $<
 
-$(OUT)/unit/%: tests/unit/%.c $(LIB_OBJ)
+$(OUT)/unit/%: tests/unit/%.c $(LIB_OBJ) $(OUT)/FLAGS
 	@mkdir -p $(dir $@)
 	$(say) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(SAN_LDFLAGS) -o $@ $< $(LIB_OBJ) $(LIBS)
 
 # the symbolizer without a process, for hostile files (tests/fuzz/symfile.c)
-$(OUT)/symfile: tests/fuzz/symfile.c $(LIB_OBJ)
+$(OUT)/symfile: tests/fuzz/symfile.c $(LIB_OBJ) $(OUT)/FLAGS
 	@mkdir -p $(dir $@)
 	$(say) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(SAN_LDFLAGS) -o $@ $< $(LIB_OBJ) $(LIBS)
 
 # libFuzzer on the same entry point (clang; `make fuzz`)
-$(OUT)/fuzz-symfile: tests/fuzz/symfile.c $(LIB_OBJ)
+$(OUT)/fuzz-symfile: tests/fuzz/symfile.c $(LIB_OBJ) $(OUT)/FLAGS
 	@mkdir -p $(dir $@)
 	$(say) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -DFUZZ -fsanitize=fuzzer $(LDFLAGS) $(SAN_LDFLAGS) -o $@ $< \

@@ -51,7 +51,7 @@ void proc_fdcache_free(struct proc_fdcache *c);
 /* Each blocked thread's wait.blocked_ms, from its se.exec_start read by
  * proc_read (want_sched) and the per-CPU clock calibration proc_read
  * started; waits for that (a scheduler tick at most, 100 ms at worst).
- * To be called once after every proc_read, before process_free. */
+ * To be called once after every proc_read, before process_clear. */
 void proc_blocked_times(struct process *p);
 
 /* What each thread waits on, past its system call: the file behind the
@@ -111,12 +111,14 @@ void proc_read_fallback(int pfd, struct thread *t, int want_kstack);
 int proc_maps_unchanged(int pfd, const struct process *p);
 
 /* Why may we not trace this process?  Appends a human explanation. */
-void proc_explain_eperm(int pfd, const struct process *p, struct sb *err);
+void proc_explain_eperm(const struct process *p, struct sb *err);
 
 struct capture_opts {
 	uint64_t timeout_ms;	/* stop deadline */
 	size_t max_stack;	/* bytes of live stack copied per thread */
 	int no_rescan;		/* only the threads already listed (--tid) */
+	int test_hold_ms;	/* the tests' hook: hold this long after the
+				   stop (INSPECT_TEST_HOLD_MS) */
 };
 
 /* Stop every thread at one instant, copy registers and live stack

@@ -3,7 +3,7 @@
  * live part of each stack, release.  Nothing else happens while the
  * target is held: no ELF file is opened, nothing is unwound or printed.
  *
- * The rules (see shared/research/ptrace-reliability.md):
+ * The rules (docs/attach.md says why each is there):
  *  - PTRACE_SEIZE + PTRACE_INTERRUPT, never PTRACE_ATTACH, never
  *    PTRACE_O_EXITKILL, never a SIGSTOP of ours: if the inspector dies,
  *    the kernel detaches and the target runs on.
@@ -22,6 +22,7 @@
  */
 #define _GNU_SOURCE
 #include "attach.h"
+#include "internal.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -38,10 +39,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#ifndef PTRACE_EVENT_STOP
-#define PTRACE_EVENT_STOP 128
-#endif
 
 /* how long the others are held for a thread in uninterruptible sleep */
 #define D_GRACE_MS 20
@@ -83,14 +80,16 @@ struct tctl {
 	int running;		/* was running before the stop */
 };
 
-struct cap {
+/* The state of one capture, shared by the calling thread and the ptrace
+ * thread (which alone changes it while it runs). */
+struct stopper {
 	int pfd;
 	struct process *p;
 	const struct capture_opts *o;
 	struct sb *err;
 	enum attach_err rc;
 	struct tctl *tc;	/* parallel to p->threads */
-	size_t cap;
+	size_t nalloc;		/* of p->threads and tc */
 	int sigstop_held;	/* an unreaped signal-delivery stop exists */
 	size_t pending, pending_d;	/* seized, not stopped yet (D: in D state) */
 	ssize_t *hash;		/* TID -> index into threads, open addressing */
@@ -99,7 +98,6 @@ struct cap {
 	uint64_t deadline;	/* for every thread to stop */
 	uint64_t deadline_d;	/* for threads that were in D state */
 	int cpu;		/* where the ptrace thread ended */
-	int hold_ms;		/* test hook: INSPECT_TEST_HOLD_MS */
 	/* the stack copies' batch, made before anything is held */
 	struct thread **bt;
 	struct iovec *bl, *br;
@@ -153,17 +151,17 @@ int capture_pending_signal(void)
 	return pending_signal;
 }
 
-static struct thread *thr(struct cap *c, size_t i)
+static struct thread *thr(struct stopper *c, size_t i)
 {
 	return &c->p->threads[i];
 }
 
-static size_t slot(struct cap *c, pid_t tid)
+static size_t slot(struct stopper *c, pid_t tid)
 {
 	return ((size_t)tid * 2654435761u) & (c->hcap - 1);
 }
 
-static ssize_t find_tid(struct cap *c, pid_t tid)
+static ssize_t find_tid(struct stopper *c, pid_t tid)
 {
 	size_t h;
 	for (h = slot(c, tid); c->hash[h] >= 0; h = (h + 1) & (c->hcap - 1))
@@ -173,7 +171,7 @@ static ssize_t find_tid(struct cap *c, pid_t tid)
 }
 
 /* (Re)build the TID index when it is more than half full. */
-static void index_threads(struct cap *c)
+static void index_threads(struct stopper *c)
 {
 	size_t i, h;
 	if (c->hcap && c->p->nthreads * 2 < c->hcap)
@@ -193,7 +191,7 @@ static void index_threads(struct cap *c)
 
 /* Every state change goes through here, so that the counts of threads
  * still to stop are kept without scanning. */
-static void set_state(struct cap *c, size_t i, enum ts st)
+static void set_state(struct stopper *c, size_t i, enum ts st)
 {
 	int d = c->p->threads[i].state == 'D';
 	if (c->tc[i].st == TS_SEIZED) {
@@ -207,26 +205,20 @@ static void set_state(struct cap *c, size_t i, enum ts st)
 	c->tc[i].st = st;
 }
 
-static size_t add_thread(struct cap *c, pid_t tid)
+static size_t add_thread(struct stopper *c, pid_t tid)
 {
 	struct process *p = c->p;
 	struct thread *t;
 	char path[64], buf[1024];
-	size_t old = c->cap;
-	grow((void **)&p->threads, &c->cap, p->nthreads, sizeof(*p->threads));
-	if (c->cap != old) {
-		c->tc = xrealloc(c->tc, c->cap * sizeof(*c->tc));
-		memset(c->tc + old, 0, (c->cap - old) * sizeof(*c->tc));
+	size_t old = c->nalloc;
+	grow((void **)&p->threads, &c->nalloc, p->nthreads, sizeof(*p->threads));
+	if (c->nalloc != old) {
+		c->tc = xrealloc_array(c->tc, c->nalloc, sizeof(*c->tc));
+		memset(c->tc + old, 0, (c->nalloc - old) * sizeof(*c->tc));
 	}
 	t = &p->threads[p->nthreads];
-	memset(t, 0, sizeof(*t));
-	t->tid = tid;
-	t->group = -1;
-	t->state = 'R';
-	t->syscall_nr = SYSCALL_UNKNOWN;
-	t->exec_start_ms = -1;
-	t->wait.blocked_ms = -1;
-	t->wait.fd = -1;
+	thread_init(t, tid);
+	t->state = 'R';	/* new: taken as running, as it may be */
 	snprintf(path, sizeof(path), "task/%d/comm", (int)tid);
 	if (read_file_at(c->pfd, path, buf, sizeof(buf)) > 0) {
 		buf[strcspn(buf, "\n")] = '\0';
@@ -246,7 +238,7 @@ static size_t add_thread(struct cap *c, pid_t tid)
 	return p->nthreads - 1;
 }
 
-static long status_of(struct cap *c, pid_t tid, const char *key, char *state)
+static long status_of(struct stopper *c, pid_t tid, const char *key, char *state)
 {
 	char path[64], buf[4096];
 	const char *s;
@@ -263,11 +255,10 @@ static long status_of(struct cap *c, pid_t tid, const char *key, char *state)
 			*state = *s;
 		}
 	}
-	s = strstr(buf, key);
-	return s ? strtol(s + strlen(key), NULL, 10) : -1;
+	return proc_status_field(buf, key);
 }
 
-static void seize(struct cap *c, size_t i)
+static void seize(struct stopper *c, size_t i)
 {
 	struct thread *t = thr(c, i);
 	char state = '?';
@@ -326,7 +317,7 @@ static void seize(struct cap *c, size_t i)
 		return;
 	}
 	if (errno == EPERM) {
-		proc_explain_eperm(c->pfd, c->p, c->err);
+		proc_explain_eperm(c->p, c->err);
 		c->rc = ATTACH_EPERM;
 	} else {
 		sb_addf(c->err, "cannot attach to thread %d: %s", (int)t->tid,
@@ -336,11 +327,16 @@ static void seize(struct cap *c, size_t i)
 }
 
 
-static int is_exit(const siginfo_t *si);
+/* A report of the thread's end: it exited or was killed */
+static int is_exit(const siginfo_t *si)
+{
+	return si->si_code == CLD_EXITED || si->si_code == CLD_KILLED ||
+	       si->si_code == CLD_DUMPED;
+}
 
 /* Handle one stop report for thread i.  `peeked` says the report was
  * read with WNOWAIT and still sits in the kernel. */
-static void on_stop(struct cap *c, size_t i, const siginfo_t *si, int peeked)
+static void on_stop(struct stopper *c, size_t i, const siginfo_t *si, int peeked)
 {
 	int status = si->si_status;
 	int event = (status >> 8) & 0xff, sig = status & 0xff;
@@ -378,13 +374,7 @@ static void on_stop(struct cap *c, size_t i, const siginfo_t *si, int peeked)
  * reports ptrace stops even to a wait for WEXITED only, so every wait
  * here peeks first (WNOWAIT) and reaps only what is safe to reap: exits
  * and PTRACE_EVENT stops, never a signal-delivery stop. */
-static int is_exit(const siginfo_t *si)
-{
-	return si->si_code == CLD_EXITED || si->si_code == CLD_KILLED ||
-	       si->si_code == CLD_DUMPED;
-}
-
-static void poll_stops(struct cap *c)
+static void poll_stops(struct stopper *c)
 {
 	size_t i;
 	/* Ask each thread still to stop on its own: a wait on P_ALL walks
@@ -427,10 +417,6 @@ static void poll_stops(struct cap *c)
 	}
 }
 
-/* Seized threads that have not stopped yet; a thread that was in
- * uninterruptible sleep (D) before we began counts only while
- * `count_d` is set: it cannot stop before its kernel sleep ends, which
- * may take long, so we hold the others for it only briefly. */
 /* "thread 12 (acceptor) of process 10 is already traced by PID 99
  * (strace)"; tid 0 means the whole process. */
 static void explain_tracer(const struct process *p, pid_t tid, const char *name,
@@ -449,7 +435,11 @@ static void explain_tracer(const struct process *p, pid_t tid, const char *name,
 	sb_adds(err, "; only one tracer may attach at a time: stop that tracer or detach it");
 }
 
-static size_t count_pending(struct cap *c, int count_d)
+/* Seized threads that have not stopped yet; a thread that was in
+ * uninterruptible sleep (D) before we began counts only while
+ * `count_d` is set: it cannot stop before its kernel sleep ends, which
+ * may take long, so we hold the others for it only briefly. */
+static size_t count_pending(struct stopper *c, int count_d)
 {
 	return count_d ? c->pending : c->pending - c->pending_d;
 }
@@ -457,7 +447,7 @@ static size_t count_pending(struct cap *c, int count_d)
 /* Thread i was just interrupted: if STOP_WINDOW threads are now on
  * their way to a stop, wait until the oldest of them has stopped (or
  * been on its way too long). */
-static void pace_stops(struct cap *c, size_t i)
+static void pace_stops(struct stopper *c, size_t i)
 {
 	sigset_t chld;
 	if (c->tc[i].st != TS_SEIZED || thr(c, i)->state == 'D')
@@ -500,7 +490,7 @@ static void pace_stops(struct cap *c, size_t i)
 }
 
 /* Wait until every seized thread stopped, or the deadlines passed. */
-static void wait_stops(struct cap *c)
+static void wait_stops(struct stopper *c)
 {
 	sigset_t chld;
 	c->nwin = 0;		/* pace_stops' window: all waited for here */
@@ -529,7 +519,7 @@ static void wait_stops(struct cap *c)
 
 /* Registers of thread i, and where its stack copy goes (t->cap.stack,
  * stack_lo; stack_len is the size wanted until the bytes are read). */
-static void grab(struct cap *c, size_t i)
+static void grab(struct stopper *c, size_t i)
 {
 	struct thread *t = thr(c, i);
 	struct iovec iov = { &t->cap.regs, sizeof(t->cap.regs) };
@@ -570,7 +560,7 @@ static void grab(struct cap *c, size_t i)
 	t->cap.ok = 1;
 }
 
-static void release(struct cap *c, size_t i)
+static void release(struct stopper *c, size_t i)
 {
 	pid_t tid = thr(c, i)->tid;
 	if (c->tc[i].st != TS_STOPPED)
@@ -597,7 +587,7 @@ static long times_ran(int fd)
 
 /* Before anything is held: one running thread's schedstat per CPU
  * where threads run, for release_sleepers. */
-static void open_watches(struct cap *c)
+static void open_watches(struct stopper *c)
 {
 	size_t i, w;
 	c->nwatch = 0;
@@ -625,7 +615,7 @@ static void open_watches(struct cap *c)
 
 /* A held sleeper, not the leader, that last ran on `cpu` (-1: on no
  * watched CPU). */
-static int sleeper_on(struct cap *c, size_t i, int cpu)
+static int sleeper_on(struct stopper *c, size_t i, int cpu)
 {
 	const struct thread *t = thr(c, i);
 	size_t w;
@@ -642,7 +632,7 @@ static int sleeper_on(struct cap *c, size_t i, int cpu)
 /* Release the held sleepers but the leader: those that last ran on a
  * watched CPU in batches (see RELEASE_WINDOW), the others meanwhile.
  * The caller releases what is left. */
-static void release_sleepers(struct cap *c)
+static void release_sleepers(struct stopper *c)
 {
 	size_t n = c->p->nthreads, i, w, cold = 0, nhot = 0, left = 0;
 	size_t *hot = c->bgot;	/* free again once the copies are made */
@@ -697,18 +687,18 @@ static void release_sleepers(struct cap *c)
 
 /* Room for n threads' stack copies in one batch; threads found by a
  * rescan may grow it while held, the first call is made before. */
-static void batch_reserve(struct cap *c, size_t n)
+static void batch_reserve(struct stopper *c, size_t n)
 {
 	if (n <= c->bcap)
 		return;
-	c->bt = xrealloc(c->bt, n * sizeof(*c->bt));
-	c->bl = xrealloc(c->bl, n * sizeof(*c->bl));
-	c->br = xrealloc(c->br, n * sizeof(*c->br));
-	c->bgot = xrealloc(c->bgot, n * sizeof(*c->bgot));
+	c->bt = xrealloc_array(c->bt, n, sizeof(*c->bt));
+	c->bl = xrealloc_array(c->bl, n, sizeof(*c->bl));
+	c->br = xrealloc_array(c->br, n, sizeof(*c->br));
+	c->bgot = xrealloc_array(c->bgot, n, sizeof(*c->bgot));
 	c->bcap = n;
 }
 
-static void capture_and_release(struct cap *c, int running_pass)
+static void capture_and_release(struct stopper *c, int running_pass)
 {
 	size_t i, n = c->p->nthreads, ng = 0;
 	struct thread **ts;
@@ -747,7 +737,7 @@ static void capture_and_release(struct cap *c, int running_pass)
 
 
 /* threads we know of that may still be alive */
-static size_t held_count(struct cap *c)
+static size_t held_count(struct stopper *c)
 {
 	size_t i, n = 0;
 	for (i = 0; i < c->p->nthreads; i++)
@@ -755,37 +745,24 @@ static size_t held_count(struct cap *c)
 	return n;
 }
 
-static void hold_for_tests(struct cap *c)
+static void hold_for_tests(struct stopper *c)
 {
 	struct timespec ts;
-	if (c->hold_ms <= 0)
+	if (c->o->test_hold_ms <= 0)
 		return;
-	ts.tv_sec = c->hold_ms / 1000;
-	ts.tv_nsec = (c->hold_ms % 1000) * 1000000L;
+	ts.tv_sec = c->o->test_hold_ms / 1000;
+	ts.tv_nsec = (c->o->test_hold_ms % 1000) * 1000000L;
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
 
 #define STACK_GUESS 4096u
 
-static void *run(void *arg)
+/* Which threads /proc saw running, and which have exited already. */
+static void mark_known(struct stopper *c)
 {
-	struct cap *c = arg;
 	struct process *p = c->p;
 	size_t i;
-	int round, pass;
-	tracer_tid = (pid_t)syscall(SYS_gettid);
-	/* room for most threads' live stack, reserved (faulted in) before
-	 * anything is held: 2.5 KiB a thread in the benchmark's pool, up
-	 * to its control block; a pool with deeper stacks takes more
-	 * chunks while held */
-	arena_reserve(&p->stacks, p->nthreads * STACK_GUESS);
-	batch_reserve(c, p->nthreads ? p->nthreads : 1);
-	const char *hold = getenv("INSPECT_TEST_HOLD_MS");
-	c->hold_ms = hold ? atoi(hold) : 0;
-	c->deadline = now_ns() + c->o->timeout_ms * 1000000ull;
-	c->deadline_d = now_ns() + (c->o->timeout_ms < D_GRACE_MS ? c->o->timeout_ms : D_GRACE_MS) * 1000000ull;
-
 	for (i = 0; i < p->nthreads; i++) {
 		c->tc[i].running = p->threads[i].state == 'R';
 		if (p->threads[i].state == 'Z' || p->threads[i].state == 'X') {
@@ -793,8 +770,14 @@ static void *run(void *arg)
 			p->threads[i].no_stack = xstrdup("the thread has exited (zombie)");
 		}
 	}
-	/* blocked threads first, then running ones */
-	open_watches(c);
+}
+
+/* The threads /proc listed: blocked ones first, then running ones. */
+static void seize_known(struct stopper *c)
+{
+	struct process *p = c->p;
+	size_t i;
+	int pass;
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i < p->nthreads; i++)
 			if (c->tc[i].st == TS_NEW && c->tc[i].running == pass) {
@@ -803,8 +786,14 @@ static void *run(void *arg)
 			}
 		wait_stops(c);
 	}
-	/* then any thread that appeared meanwhile, until a scan finds
-	 * nothing new: a stopped thread cannot create another */
+}
+
+/* Then any thread that appeared meanwhile, until a scan finds nothing
+ * new: a stopped thread cannot create another. */
+static void seize_new(struct stopper *c)
+{
+	struct process *p = c->p;
+	int round;
 	for (round = 0; !c->o->no_rescan && round < 1000 && c->rc == ATTACH_OK &&
 	     !p->exec_seen; round++) {
 		pid_t *tids = NULL;
@@ -819,9 +808,10 @@ static void *run(void *arg)
 			break;
 		n = proc_list_tids(c->pfd, &tids);
 		for (k = 0; k < n; k++) {
+			size_t j;
 			if (find_tid(c, tids[k]) >= 0)
 				continue;
-			size_t j = add_thread(c, tids[k]);
+			j = add_thread(c, tids[k]);
 			seize(c, j);
 			pace_stops(c, j);
 			added++;
@@ -831,6 +821,27 @@ static void *run(void *arg)
 			break;
 		wait_stops(c);
 	}
+}
+
+/* The ptrace thread: every ptrace call of the capture is made here. */
+static void *ptrace_thread_main(void *arg)
+{
+	struct stopper *c = arg;
+	struct process *p = c->p;
+	size_t i;
+	tracer_tid = (pid_t)syscall(SYS_gettid);
+	/* room for most threads' live stack, reserved (faulted in) before
+	 * anything is held: about 2.5 KiB a thread of a pool, up to its
+	 * control block; a pool with deeper stacks takes more chunks while
+	 * held */
+	arena_reserve(&p->stacks, p->nthreads * STACK_GUESS);
+	batch_reserve(c, p->nthreads);
+	c->deadline = now_ns() + c->o->timeout_ms * 1000000ull;
+	c->deadline_d = now_ns() + (c->o->timeout_ms < D_GRACE_MS ? c->o->timeout_ms : D_GRACE_MS) * 1000000ull;
+	mark_known(c);
+	open_watches(c);
+	seize_known(c);
+	seize_new(c);
 	hold_for_tests(c);
 	/* running threads are captured and released first */
 	capture_and_release(c, 1);
@@ -923,17 +934,159 @@ static int capture_cpus(const struct process *p, cpu_set_t *set)
 	return CPU_COUNT(set) > 0;
 }
 
-enum attach_err capture_process(int pfd, struct process *p,
-				const struct capture_opts *o, struct sb *err)
+/* Start the ptrace thread, with the signals that must wait blocked
+ * (in *old, the mask before) and off the CPUs where the target runs.
+ * 0, or -1 with the message in err. */
+static int cap_start(struct stopper *c, pthread_t *th, sigset_t *old)
 {
 	pthread_attr_t attr;
 	cpu_set_t cpus;
+	sigset_t block;
 	int started;
-	struct cap c;
-	pthread_t th;
-	sigset_t block, old;
-	size_t i;
+	/* While threads are held, SIGINT/TERM/HUP (and job control) wait;
+	 * SIGCHLD is only ever taken by sigtimedwait in the ptrace thread. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGQUIT);
+	sigaddset(&block, SIGTSTP);
+	sigaddset(&block, SIGTTIN);
+	sigaddset(&block, SIGTTOU);
+	sigaddset(&block, SIGCHLD);
+	pthread_sigmask(SIG_BLOCK, &block, old);
+	pthread_attr_init(&attr);
+	if (capture_cpus(c->p, &cpus))
+		pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
+	started = pthread_create(th, &attr, ptrace_thread_main, c) == 0;
+	pthread_attr_destroy(&attr);
+	if (started)
+		return 0;
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+	sb_addf(c->err, "cannot start the capture thread: %s", strerror(errno));
+	return -1;
+}
+
+/* Wait for the ptrace thread, meanwhile keeping an exec in the target
+ * from deadlocking it (see unblock_exec); then reap what the kernel's
+ * detach at its exit left (exit reports) and restore the signal mask. */
+static void cap_join(struct stopper *c, pthread_t th, const sigset_t *old)
+{
 	char last[512];
+	last[0] = '\0';
+	for (;;) {
+		struct timespec ts;
+		deadline_ts(&ts, 5000000);
+		if (pthread_timedjoin_np(th, NULL, &ts) == 0)
+			break;
+		unblock_exec(c->pfd, last, sizeof(last));
+	}
+	follow_to_cpu(c->cpu);
+	for (;;) {
+		siginfo_t si;
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WSTOPPED | __WALL | WNOHANG) < 0 ||
+		    !si.si_pid)
+			break;
+	}
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+/* Threads seized but never stopped say why, from /proc; the captured
+ * ones are counted. */
+static void mark_unstopped(struct stopper *c)
+{
+	struct process *p = c->p;
+	uint64_t grace = c->o->timeout_ms < D_GRACE_MS ? c->o->timeout_ms : D_GRACE_MS;
+	size_t i;
+	for (i = 0; i < p->nthreads; i++) {
+		struct thread *t = &p->threads[i];
+		if (c->tc[i].st == TS_SEIZED) {
+			p->not_stopped++;
+			free(t->no_stack);
+			proc_read_fallback(c->pfd, t, 0);
+			if (t->state == 'D')
+				t->no_stack = xasprintf("in uninterruptible sleep (D%s%s), it "
+							"cannot stop until that ends; the others "
+							"were released after %d ms",
+							t->wchan ? ", in " : "", t->wchan ? t->wchan : "",
+							(int)grace);
+			else
+				t->no_stack = xasprintf("did not stop within %llu ms (state %c%s%s)",
+							(unsigned long long)c->o->timeout_ms, t->state,
+							t->wchan ? ", in " : "", t->wchan ? t->wchan : "");
+		}
+		if (t->cap.ok)
+			p->captured++;
+	}
+}
+
+/* Threads that exited during the attach are dropped. */
+static void drop_gone(struct stopper *c)
+{
+	struct process *p = c->p;
+	size_t i, w = 0;
+	for (i = 0; i < p->nthreads; i++) {
+		if (c->tc[i].st == TS_GONE && !p->threads[i].cap.ok) {
+			thread_release(&p->threads[i]);
+			continue;
+		}
+		p->threads[w++] = p->threads[i];
+	}
+	p->nthreads = w;
+}
+
+static enum attach_err exec_error(struct process *p, struct sb *err)
+{
+	p->exec_seen = 1;
+	sb_addf(err, "process %d called exec during the capture; its old threads are gone "
+		"(run inspect again)", (int)p->pid);
+	return ATTACH_ESTOP;
+}
+
+/* What the capture came to.  No thread captured means the process is
+ * gone, or in the middle of an exec: the old leader reads as a zombie
+ * for a moment while another thread takes its place. */
+static enum attach_err capture_outcome(struct stopper *c)
+{
+	struct process *p = c->p;
+	int tries;
+	if (c->rc != ATTACH_OK)
+		return c->rc;
+	if (p->exec_seen)
+		return exec_error(p, c->err);
+	if (p->nthreads && p->captured)
+		return ATTACH_OK;
+	for (tries = 0; tries < 10; tries++) {
+		struct thread lt;
+		struct timespec ts = { 0, 5000000 };
+		if (proc_read_stat(c->pfd, p->pid, &lt) < 0 || lt.state == 'X')
+			break;
+		if (lt.state != 'Z')
+			return exec_error(p, c->err);
+		nanosleep(&ts, NULL);
+	}
+	sb_addf(c->err, "process %d exited during the capture", (int)p->pid);
+	return ATTACH_ENOPROC;
+}
+
+static void stopper_release(struct stopper *c)
+{
+	free(c->tc);
+	free(c->hash);
+	free(c->bt);
+	free(c->bl);
+	free(c->br);
+	free(c->bgot);
+}
+
+enum attach_err capture_process(int pfd, struct process *p,
+				const struct capture_opts *o, struct sb *err)
+{
+	struct stopper c;
+	enum attach_err rc = ATTACH_EINTERNAL;
+	pthread_t th;
+	sigset_t old;
 	uint64_t t0 = now_ns();
 
 	if (p->tracer && p->tracer != getpid()) {
@@ -947,133 +1100,19 @@ enum attach_err capture_process(int pfd, struct process *p,
 	c.p = p;
 	c.o = o;
 	c.err = err;
-	c.cap = p->nthreads;
+	c.nalloc = p->nthreads;
 	index_threads(&c);
 	tracer_tid = 0;
-	c.tc = xcalloc(c.cap ? c.cap : 1, sizeof(*c.tc));
-
-	/* While threads are held, SIGINT/TERM/HUP (and job control) wait;
-	 * SIGCHLD is only ever taken by sigtimedwait in the ptrace thread. */
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGQUIT);
-	sigaddset(&block, SIGTSTP);
-	sigaddset(&block, SIGTTIN);
-	sigaddset(&block, SIGTTOU);
-	sigaddset(&block, SIGCHLD);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	pthread_attr_init(&attr);
-	if (capture_cpus(p, &cpus))
-		pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
-	started = pthread_create(&th, &attr, run, &c) == 0;
-	pthread_attr_destroy(&attr);
-	if (!started) {
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		sb_addf(err, "cannot start the capture thread: %s", strerror(errno));
-		free(c.tc);
-		free(c.hash);
-		return ATTACH_EINTERNAL;
+	c.tc = xcalloc(c.nalloc, sizeof(*c.tc));
+	if (cap_start(&c, &th, &old) == 0) {
+		cap_join(&c, th, &old);
+		if (c.t_first)
+			p->stopped_ns = (c.t_last > c.t_first ? c.t_last : now_ns()) - c.t_first;
+		mark_unstopped(&c);
+		drop_gone(&c);
+		rc = capture_outcome(&c);
 	}
-	/* join, and meanwhile keep an exec in the target from deadlocking
-	 * the ptrace thread (see unblock_exec) */
-	last[0] = '\0';
-	for (;;) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 5000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		if (pthread_timedjoin_np(th, NULL, &ts) == 0)
-			break;
-		unblock_exec(pfd, last, sizeof(last));
-	}
-	follow_to_cpu(c.cpu);
-	/* the ptrace thread has exited: the kernel detached anything it
-	 * still traced.  Reap what remains of those (exit reports). */
-	for (;;) {
-		siginfo_t si;
-		memset(&si, 0, sizeof(si));
-		if (waitid(P_ALL, 0, &si, WEXITED | WSTOPPED | __WALL | WNOHANG) < 0 ||
-		    !si.si_pid)
-			break;
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-
-	if (c.t_first)
-		p->stopped_ns = (c.t_last > c.t_first ? c.t_last : now_ns()) - c.t_first;
-	for (i = 0; i < p->nthreads; i++) {
-		struct thread *t = &p->threads[i];
-		if (c.tc[i].st == TS_SEIZED) {
-			p->not_stopped++;
-			free(t->no_stack);
-			proc_read_fallback(pfd, t, 0);
-			if (t->state == 'D')
-				t->no_stack = xasprintf("in uninterruptible sleep (D%s%s), it "
-							"cannot stop until that ends; the others "
-							"were released after %d ms",
-							t->wchan ? ", in " : "", t->wchan ? t->wchan : "",
-							(int)(o->timeout_ms < D_GRACE_MS ? o->timeout_ms : D_GRACE_MS));
-			else
-				t->no_stack = xasprintf("did not stop within %llu ms (state %c%s%s)",
-							(unsigned long long)o->timeout_ms, t->state,
-							t->wchan ? ", in " : "", t->wchan ? t->wchan : "");
-		}
-		if (t->cap.ok)
-			p->captured++;
-	}
-	/* threads that exited during the attach are dropped */
-	{
-		size_t w = 0;
-		for (i = 0; i < p->nthreads; i++) {
-			if (c.tc[i].st == TS_GONE && !p->threads[i].cap.ok) {
-				struct thread *t = &p->threads[i];
-				free(t->fd_target);
-				free(t->wchan);
-				free(t->kstack);
-				free(t->no_stack);
-				continue;
-			}
-			p->threads[w++] = p->threads[i];
-		}
-		p->nthreads = w;
-	}
-	free(c.tc);
-	free(c.hash);
-	free(c.bt);
-	free(c.bl);
-	free(c.br);
-	free(c.bgot);
+	stopper_release(&c);
 	p->t_capture = now_ns() - t0;
-	if (c.rc != ATTACH_OK)
-		return c.rc;
-	if (p->exec_seen) {
-		sb_addf(err, "process %d called exec during the capture; its old "
-			"threads are gone (run inspect again)", (int)p->pid);
-		return ATTACH_ESTOP;
-	}
-	if (!p->nthreads || !p->captured) {
-		/* gone, or in the middle of an exec (the old leader reads as a
-		 * zombie for a moment while another thread takes its place) */
-		int tries;
-		for (tries = 0; tries < 10; tries++) {
-			struct thread lt;
-			struct timespec ts = { 0, 5000000 };
-			if (proc_read_stat(pfd, p->pid, &lt) < 0 || lt.state == 'X')
-				break;
-			if (lt.state != 'Z') {
-				p->exec_seen = 1;
-				sb_addf(err, "process %d called exec during the capture; its old "
-					"threads are gone (run inspect again)", (int)p->pid);
-				return ATTACH_ESTOP;
-			}
-			nanosleep(&ts, NULL);
-		}
-		sb_addf(err, "process %d exited during the capture", (int)p->pid);
-		return ATTACH_ENOPROC;
-	}
-	return ATTACH_OK;
+	return rc;
 }

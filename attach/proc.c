@@ -1,21 +1,24 @@
 /*
- * proc.c - /proc readers.  Everything here runs before the target is
- * stopped (or instead of stopping it): a stopped thread reads as
- * "tracing stop", and its scheduler clock changes when it is stopped.
+ * proc.c - the process's and its threads' facts from /proc.  Everything
+ * here runs before the target is stopped (or instead of stopping it): a
+ * stopped thread reads as "tracing stop", and its scheduler clock
+ * changes when it is stopped.  The exception is proc_read_waits, which
+ * reads what the captured threads wait on after they are released.
  *
- * All paths are opened relative to a /proc/PID directory fd.
+ * All paths are opened relative to a /proc/PID directory fd.  The other
+ * /proc readers have rooms of their own: blocked.c (the blocked-time
+ * clock), maps.c, procnet.c (what an fd is), proclist.c (the list).
  */
 #define _GNU_SOURCE
 #include "attach.h"
+#include "internal.h"
+#include "../util/syscalls.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +27,6 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
-
-#define PF_KTHREAD 0x00200000
 
 int proc_open(pid_t pid, struct sb *err, enum attach_err *code)
 {
@@ -176,398 +177,7 @@ double proc_parse_exec_start(const char *buf)
 	return strtod(s + 1, NULL);
 }
 
-/* ---- the blocked-time clock ------------------------------------------
- * se.exec_start is the rq clock_task of the thread's last CPU at the time
- * it last ran.  That clock lags CLOCK_MONOTONIC by the CPU's IRQ and steal
- * time, so we calibrate it per CPU: a thread of ours on that CPU yields
- * (which refreshes its own exec_start) and compares with the monotonic
- * clock.  The result is approximate (a tick) and a lower bound.
- *
- * One such thread per CPU, started when the threads' facts are read and
- * joined only when the figures are needed (proc_blocked_times): a CPU
- * busy with a thread of the target lets ours run only at its next tick
- * (4 ms), and the capture goes on meanwhile.  Moving the main thread
- * there itself, as before, waited that tick in line.
- *
- * The thread starts on our own CPU, opens its file there, moves, reads
- * and moves back: started on a CPU where a thread of the target runs,
- * its start (page faults, TLS) and end took that thread's place for
- * 0.4-1.3 ms; now only a read of its own sched file does.  (An idle-class
- * thread, SCHED_IDLE, would preempt nothing, but holding a lock of ours,
- * in the kernel or in libc, it kept the capture waiting for tens of ms.) */
-
-struct calib_cpu {
-	int cpu;
-	int tried;		/* a thread was asked for (started: it runs) */
-	int started, joined;
-	int ok;			/* offset_ms measured */
-	double offset_ms;	/* monotonic - clock_task */
-	pthread_t th;
-};
-
-struct calib {
-	struct calib_cpu *v;	/* by CPU number */
-	size_t n;
-};
-
-static void *calib_run(void *arg)
-{
-	struct calib_cpu *c = arg;
-	char buf[4096];
-	double es;
-	struct timespec ts;
-	cpu_set_t set;
-	ssize_t n;
-	int from = sched_getcpu(), fd;
-	/* all that can be done here is done before the move: the file
-	 * opened, the buffer's page touched */
-	memset(buf, 0, sizeof(buf));
-	if ((fd = open("/proc/thread-self/sched", O_RDONLY | O_CLOEXEC)) < 0)
-		return NULL;
-	CPU_ZERO(&set);
-	CPU_SET(c->cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set) < 0) {
-		close(fd);
-		return NULL;
-	}
-	/* moved: it runs there from now on, its exec_start fresh; else a
-	 * yield refreshes it */
-	if (from == c->cpu)
-		sched_yield();
-	n = pread_file(fd, buf, sizeof(buf));
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if (sched_getcpu() == c->cpu && n > 0 && (es = proc_parse_exec_start(buf)) > 0) {
-		c->offset_ms = ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6 - es;
-		c->ok = 1;
-	}
-	/* and back, to end where it began rather than beside a thread of
-	 * the target */
-	if (from != c->cpu && from >= 0) {
-		CPU_ZERO(&set);
-		CPU_SET(from, &set);
-		sched_setaffinity(0, sizeof(set), &set);
-	}
-	close(fd);
-	return NULL;
-}
-
-/* Start a calibrating thread on each CPU that a blocked thread last ran
- * on; proc_blocked_times collects them. */
-static void start_calibration(struct process *p)
-{
-	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
-	struct calib *cb;
-	sigset_t all, old;
-	size_t i;
-	int here = sched_getcpu();
-	if (ncpu <= 0 || ncpu > CPU_SETSIZE || here < 0 || here >= CPU_SETSIZE)
-		return;
-	cb = xcalloc(1, sizeof(*cb));
-	cb->n = (size_t)ncpu;
-	cb->v = xcalloc(cb->n, sizeof(*cb->v));
-	/* no signal of ours (SIGCHLD of the capture, SIGINT) goes to them */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	for (i = 0; i < p->nthreads; i++) {
-		int cpu = p->threads[i].cpu;
-		struct calib_cpu *c;
-		pthread_attr_t attr;
-		cpu_set_t set;
-		if (p->threads[i].exec_start_ms <= 0 || cpu < 0 || (size_t)cpu >= cb->n ||
-		    cb->v[cpu].tried)
-			continue;
-		c = &cb->v[cpu];
-		c->tried = 1;
-		c->cpu = cpu;
-		CPU_ZERO(&set);
-		CPU_SET(here, &set);
-		pthread_attr_init(&attr);
-		pthread_attr_setstacksize(&attr, 64 << 10);
-		c->started = pthread_attr_setaffinity_np(&attr, sizeof(set), &set) == 0 &&
-			     pthread_create(&c->th, &attr, calib_run, c) == 0;
-		pthread_attr_destroy(&attr);
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	p->calib = cb;
-}
-
-void proc_blocked_times(struct process *p)
-{
-	struct calib *cb = p->calib;
-	struct timespec ts, until;
-	double now, boot_now;
-	long hz = sysconf(_SC_CLK_TCK);
-	size_t i;
-	int abandoned = 0;
-	if (!cb)
-		return;
-	p->calib = NULL;
-	/* a CPU that a real-time task keeps busy may never run ours: wait
-	 * 100 ms at most, then leave those threads be (and their memory) */
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_nsec += 100000000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
-	for (i = 0; i < cb->n; i++) {
-		if (!cb->v[i].started)
-			continue;
-		cb->v[i].joined = pthread_timedjoin_np(cb->v[i].th, NULL, &until) == 0;
-		if (!cb->v[i].joined) {
-			pthread_detach(cb->v[i].th);
-			abandoned = 1;
-		}
-	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	boot_now = ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-	for (i = 0; i < p->nthreads; i++) {
-		struct thread *t = &p->threads[i];
-		const struct calib_cpu *c;
-		double b, age;
-		t->wait.blocked_ms = -1;
-		if (t->exec_start_ms <= 0 || t->cpu < 0 || (size_t)t->cpu >= cb->n)
-			continue;
-		c = &cb->v[t->cpu];
-		if (!c->joined || !c->ok)
-			continue;
-		b = now - c->offset_ms - t->exec_start_ms;
-		age = boot_now - (double)t->starttime * 1000.0 / (hz > 0 ? hz : 100);
-		/* a migration resets exec_start; an impossible figure is left out */
-		if (b < 0 || b > age + 1000)
-			continue;
-		t->wait.blocked_ms = (int64_t)b;
-	}
-	if (!abandoned)		/* else still written to by a thread */
-		free(cb->v);
-	free(cb);
-}
-
-/* ---- sockets behind file descriptors ---------------------------------- */
-
-struct sock {
-	uint64_t inode;
-	char *desc;
-};
-
-struct socktab {
-	int loaded;
-	struct sock *v;
-	size_t n, cap;
-};
-
-static void addr_v4(const char *hex, char *out, size_t size)
-{
-	unsigned a, port;
-	if (sscanf(hex, "%8X:%X", &a, &port) != 2) {
-		snprintf(out, size, "?");
-		return;
-	}
-	snprintf(out, size, "%u.%u.%u.%u:%u", a & 255, (a >> 8) & 255,
-		 (a >> 16) & 255, a >> 24, port);
-}
-
-static void addr_v6(const char *hex, char *out, size_t size)
-{
-	unsigned w[4], port;
-	unsigned char b[16];
-	int i, j;
-	struct sb sb = { 0 };
-	if (sscanf(hex, "%8X%8X%8X%8X:%X", &w[0], &w[1], &w[2], &w[3], &port) != 5) {
-		snprintf(out, size, "?");
-		return;
-	}
-	for (i = 0; i < 4; i++)
-		for (j = 0; j < 4; j++)
-			b[i * 4 + j] = (w[i] >> (8 * j)) & 255;
-	/* ::ffff:a.b.c.d and :: forms are the common ones; keep it simple */
-	if (!memcmp(b, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12)) {
-		snprintf(out, size, "%u.%u.%u.%u:%u", b[12], b[13], b[14], b[15], port);
-		return;
-	}
-	sb_adds(&sb, "[");
-	for (i = 0; i < 16; i += 2)
-		sb_addf(&sb, "%s%x", i ? ":" : "", (b[i] << 8) | b[i + 1]);
-	sb_addf(&sb, "]:%u", port);
-	snprintf(out, size, "%s", sb.buf);
-	sb_release(&sb);
-}
-
-static void load_inet(int pfd, struct socktab *st, const char *file,
-		      const char *proto, int v6)
-{
-	char *buf = slurp_at(pfd, file, 64 << 20, NULL), *line, *save = NULL;
-	if (!buf)
-		return;
-	line = strtok_r(buf, "\n", &save);	/* header */
-	while ((line = strtok_r(NULL, "\n", &save))) {
-		char la[64], ra[64], l[80], r[80];
-		unsigned stt;
-		unsigned long long inode;
-		if (sscanf(line, "%*d: %63s %63s %X %*s %*s %*s %*s %*s %llu",
-			   la, ra, &stt, &inode) != 4 || !inode)
-			continue;
-		(v6 ? addr_v6 : addr_v4)(la, l, sizeof(l));
-		(v6 ? addr_v6 : addr_v4)(ra, r, sizeof(r));
-		grow((void **)&st->v, &st->cap, st->n, sizeof(*st->v));
-		st->v[st->n].inode = inode;
-		if (!strcmp(proto, "TCP") && stt == 0x0A)
-			st->v[st->n].desc = xasprintf("%s listen %s", proto, l);
-		else if (strstr(r, ":0") && (!strcmp(r, "0.0.0.0:0") || !strcmp(r, "[0:0:0:0:0:0:0:0]:0")))
-			st->v[st->n].desc = xasprintf("%s %s", proto, l);
-		else
-			st->v[st->n].desc = xasprintf("%s %s -> %s", proto, l, r);
-		st->n++;
-	}
-	free(buf);
-}
-
-static void load_unix(int pfd, struct socktab *st)
-{
-	char *buf = slurp_at(pfd, "net/unix", 64 << 20, NULL), *line, *save = NULL;
-	if (!buf)
-		return;
-	line = strtok_r(buf, "\n", &save);
-	while ((line = strtok_r(NULL, "\n", &save))) {
-		unsigned long long inode;
-		int pos = 0;
-		if (sscanf(line, "%*s %*s %*s %*s %*s %*s %llu%n", &inode, &pos) < 1)
-			continue;
-		while (line[pos] == ' ')
-			pos++;
-		grow((void **)&st->v, &st->cap, st->n, sizeof(*st->v));
-		st->v[st->n].inode = inode;
-		st->v[st->n].desc = line[pos] ? xasprintf("unix %s", line + pos)
-					       : xstrdup("unix socket");
-		st->n++;
-	}
-	free(buf);
-}
-
-static const char *sock_lookup(int pfd, struct socktab *st, uint64_t inode)
-{
-	size_t i;
-	if (!st->loaded) {
-		st->loaded = 1;
-		load_inet(pfd, st, "net/tcp", "TCP", 0);
-		load_inet(pfd, st, "net/tcp6", "TCP", 1);
-		load_inet(pfd, st, "net/udp", "UDP", 0);
-		load_inet(pfd, st, "net/udp6", "UDP", 1);
-		load_unix(pfd, st);
-	}
-	for (i = 0; i < st->n; i++)
-		if (st->v[i].inode == inode)
-			return st->v[i].desc;
-	return NULL;
-}
-
-static char *fd_target(int pfd, int fd, struct socktab *st)
-{
-	char path[64], link[PATH_MAX];
-	ssize_t n;
-	unsigned long long inode;
-	snprintf(path, sizeof(path), "fd/%d", fd);
-	n = readlinkat(pfd, path, link, sizeof(link) - 1);
-	if (n < 0)
-		return NULL;
-	link[n] = '\0';
-	if (sscanf(link, "socket:[%llu]", &inode) == 1) {
-		const char *d = sock_lookup(pfd, st, inode);
-		return d ? xstrdup(d) : xasprintf("socket inode %llu", inode);
-	}
-	if (sscanf(link, "pipe:[%llu]", &inode) == 1)
-		return xasprintf("pipe %llu", inode);
-	if (!strncmp(link, "anon_inode:", 11))
-		return xstrdup(link + 11);
-	return xstrdup(link);
-}
-
-/* ---- maps ------------------------------------------------------------- */
-
-/* A hex or decimal number at *s, which moves past it */
-static int num(const char **s, int base, uint64_t *v)
-{
-	const char *p = *s;
-	uint64_t x = 0;
-	for (;; p++) {
-		int d, ch = *p | 32;
-		if (*p >= '0' && *p <= '9')
-			d = *p - '0';
-		else if (base == 16 && ch >= 'a' && ch <= 'f')
-			d = ch - 'a' + 10;
-		else
-			break;
-		x = x * base + d;
-	}
-	if (p == *s)
-		return -1;
-	*v = x;
-	*s = p;
-	return 0;
-}
-
-static int skip(const char **s, char c)
-{
-	if (**s != c)
-		return -1;
-	(*s)++;
-	return 0;
-}
-
-/* "start-end perms offset major:minor inode   path": by hand, as sscanf
- * took 0.5 us a line, and a process has two lines per thread stack
- * (1 ms a read at 1,000 threads, read twice per dump) */
-int proc_parse_maps_line(char *line, struct mapping *m)
-{
-	const char *s = line;
-	uint64_t maj, min;
-	size_t i, l;
-	memset(m, 0, sizeof(*m));
-	if (num(&s, 16, &m->start) || skip(&s, '-') || num(&s, 16, &m->end) || skip(&s, ' '))
-		return -1;
-	for (i = 0; i < 4 && *s && *s != ' '; i++)
-		m->perms[i] = *s++;
-	if (skip(&s, ' ') || num(&s, 16, &m->offset) || skip(&s, ' ') ||
-	    num(&s, 16, &maj) || skip(&s, ':') || num(&s, 16, &min) || skip(&s, ' ') ||
-	    num(&s, 10, &m->inode))
-		return -1;
-	m->dev_major = maj;
-	m->dev_minor = min;
-	while (*s == ' ')
-		s++;
-	if (!*s)
-		return 0;
-	m->path = line + (s - line);
-	l = strlen(m->path);
-	if (l > 10 && !strcmp(m->path + l - 10, " (deleted)")) {
-		m->path[l - 10] = '\0';
-		m->deleted = 1;
-	}
-	return 0;
-}
-
-static int parse_maps(int pfd, struct maps *m)
-{
-	size_t len, cap = 0;
-	char *buf = slurp_at(pfd, "maps", 256 << 20, &len), *line, *save = NULL;
-	if (!buf)
-		return -1;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		struct mapping mp;
-		if (proc_parse_maps_line(line, &mp) < 0)
-			continue;
-		if (mp.path)
-			mp.path = xstrdup(mp.path);
-		grow((void **)&m->v, &cap, m->n, sizeof(*m->v));
-		m->v[m->n++] = mp;
-	}
-	free(buf);
-	return 0;
-}
-
-/* ---- threads ---------------------------------------------------------- */
+/* ---- the threads' files, kept open (inspect top) ---------------------- */
 
 struct fdc_ent {
 	pid_t tid;
@@ -681,13 +291,11 @@ static ssize_t read_task_file(int pfd, const struct proc_opts *o, pid_t tid, int
 }
 
 
+/* ---- one thread ---------------------------------------------------------- */
+
 static void read_thread(int pfd, struct thread *t, const struct proc_opts *o)
 {
 	char path[96], buf[4096];
-	t->exec_start_ms = -1;
-	t->wait.blocked_ms = -1;
-	t->wait.fd = -1;
-	t->syscall_nr = SYSCALL_UNKNOWN;
 	if (read_task_file(pfd, o, t->tid, 0, buf, sizeof(buf)) <= 0 || proc_parse_stat(buf, t) < 0) {
 		t->state = '?';
 		return;
@@ -714,14 +322,14 @@ static void read_thread(int pfd, struct thread *t, const struct proc_opts *o)
  * its owner TID (+8), all in a few system calls. */
 static void read_futex_words(struct process *p)
 {
-	struct thread **ts = xmalloc((p->nthreads ? p->nthreads : 1) * sizeof(*ts));
-	struct iovec *l = xmalloc((p->nthreads ? p->nthreads : 1) * 2 * sizeof(*l));
-	struct iovec *r = l + (p->nthreads ? p->nthreads : 1);
-	size_t *got = xmalloc((p->nthreads ? p->nthreads : 1) * sizeof(*got));
+	struct thread **ts = xmalloc_array(p->nthreads, sizeof(*ts));
+	struct iovec *l = xmalloc_array(p->nthreads, 2 * sizeof(*l));
+	struct iovec *r = l + p->nthreads;
+	size_t *got = xmalloc_array(p->nthreads, sizeof(*got));
 	size_t i, k = 0;
 	for (i = 0; i < p->nthreads; i++) {
 		struct thread *t = &p->threads[i];
-		if (t->syscall_nr < 0 || !wait_syscall_is_futex(t->syscall_nr) || !t->args[0])
+		if (t->syscall_nr < 0 || !syscall_is_futex(t->syscall_nr) || !t->args[0])
 			continue;
 		l[k].iov_base = t->futex_words;
 		r[k].iov_base = (void *)(uintptr_t)t->args[0];
@@ -750,15 +358,13 @@ void proc_read_waits(int pfd, struct process *p, const struct proc_opts *o)
 		if (t->syscall_nr == SYSCALL_UNKNOWN &&
 		    read_task_file(pfd, o, t->tid, 1, buf, sizeof(buf)) > 0)
 			proc_parse_syscall(buf, t);
-		fdarg = t->syscall_nr >= 0 ? wait_syscall_fd_arg(t->syscall_nr) : -1;
+		fdarg = t->syscall_nr >= 0 ? syscall_fd_arg(t->syscall_nr) : -1;
 		if (fdarg >= 0 && o->want_fds && !t->fd_target) {
 			t->wait.fd = (int)t->args[fdarg];
-			t->fd_target = fd_target(pfd, t->wait.fd, &st);
+			t->fd_target = procnet_fd_target(pfd, t->wait.fd, &st);
 		}
 	}
-	for (i = 0; i < st.n; i++)
-		free(st.v[i].desc);
-	free(st.v);
+	procnet_release(&st);
 	if (o->want_futex)
 		read_futex_words(p);
 }
@@ -778,6 +384,8 @@ void proc_read_fallback(int pfd, struct thread *t, int want_kstack)
 	}
 }
 
+/* ---- the process ------------------------------------------------------- */
+
 static int wanted(const struct proc_opts *o, pid_t tid)
 {
 	size_t i;
@@ -789,7 +397,7 @@ static int wanted(const struct proc_opts *o, pid_t tid)
 	return 0;
 }
 
-static long status_field(const char *buf, const char *key)
+long proc_status_field(const char *buf, const char *key)
 {
 	const char *s = strstr(buf, key);
 	if (!s)
@@ -797,7 +405,25 @@ static long status_field(const char *buf, const char *key)
 	return strtol(s + strlen(key), NULL, 10);
 }
 
-static enum attach_err is_zombie(const struct process *p, struct sb *err, int *zombie)
+char *proc_read_cmdline(int dirfd, size_t max)
+{
+	size_t len, j;
+	char *cl = slurp_at(dirfd, "cmdline", max, &len);
+	if (!cl)
+		return NULL;
+	for (j = 0; j + 1 < len; j++)
+		if (!cl[j])
+			cl[j] = ' ';
+	return cl;
+}
+
+static enum attach_err gone(const struct process *p, struct sb *err)
+{
+	sb_addf(err, "no process with PID %d (it exited)", (int)p->pid);
+	return ATTACH_ENOPROC;
+}
+
+static enum attach_err zombie_error(const struct process *p, struct sb *err, int *zombie)
 {
 	*zombie = 1;
 	sb_addf(err, "process %d (%s) is a zombie: it has exited and waits for its "
@@ -805,127 +431,113 @@ static enum attach_err is_zombie(const struct process *p, struct sb *err, int *z
 	return ATTACH_EUNSUPPORTED;
 }
 
-static enum attach_err proc_read_once(int pfd, struct process *p, const struct proc_opts *o,
-				     struct sb *err, int *zombie)
+/* status: a process (not a thread of one), its owner and tracer */
+static enum attach_err read_status(int pfd, struct process *p, struct sb *err)
 {
-	char buf[8192], link[PATH_MAX];
-	pid_t *tids = NULL;
-	ssize_t n, i;
-	struct thread leader;
-	int efd, mfd;
-	uint64_t t0 = now_ns();
-
-	if (read_file_at(pfd, "status", buf, sizeof(buf)) <= 0) {
-		sb_addf(err, "no process with PID %d (it exited)", (int)p->pid);
-		return ATTACH_ENOPROC;
-	}
-	if (status_field(buf, "\nTgid:") != p->pid) {
+	char buf[8192];
+	long tgid;
+	if (read_file_at(pfd, "status", buf, sizeof(buf)) <= 0)
+		return gone(p, err);
+	tgid = proc_status_field(buf, "\nTgid:");
+	if (tgid != p->pid) {
 		sb_addf(err, "%d is a thread of process %ld, not a process; "
-			"run: inspect stack --tid %d %ld", (int)p->pid,
-			status_field(buf, "\nTgid:"), (int)p->pid,
-			status_field(buf, "\nTgid:"));
+			"run: inspect stack --tid %d %ld", (int)p->pid, tgid, (int)p->pid, tgid);
 		return ATTACH_EUNSUPPORTED;
 	}
-	p->uid = (uid_t)status_field(buf, "\nUid:");
-	p->tracer = (pid_t)status_field(buf, "\nTracerPid:");
+	p->uid = (uid_t)proc_status_field(buf, "\nUid:");
+	p->tracer = (pid_t)proc_status_field(buf, "\nTracerPid:");
+	return ATTACH_OK;
+}
 
-	if (proc_read_stat(pfd, p->pid, &leader) < 0) {
-		sb_addf(err, "no process with PID %d (it exited)", (int)p->pid);
-		return ATTACH_ENOPROC;
-	}
-	snprintf(p->comm, sizeof(p->comm), "%s", leader.name);
-	p->start_ticks = leader.starttime;
+/* the leader's stat and the process's memory: not a kernel thread */
+static enum attach_err read_leader(int pfd, struct process *p, struct thread *leader,
+				   struct sb *err)
+{
+	char buf[256];
+	if (proc_read_stat(pfd, p->pid, leader) < 0)
+		return gone(p, err);
+	snprintf(p->comm, sizeof(p->comm), "%s", leader->name);
+	p->start_ticks = leader->starttime;
 	p->rss_kb = -1;
 	if (read_file_at(pfd, "statm", buf, sizeof(buf)) > 0) {
 		unsigned long size, res;
 		if (sscanf(buf, "%lu %lu", &size, &res) == 2)
 			p->rss_kb = (long)(res * (sysconf(_SC_PAGESIZE) / 1024));
 	}
-	if (leader.flags & PF_KTHREAD) {
+	if (leader->flags & PF_KTHREAD) {
 		sb_addf(err, "PID %d (%s) is a kernel thread: it has no user-space "
 			"stack to show; see /proc/%d/stack for its kernel stack",
 			(int)p->pid, p->comm, (int)p->pid);
 		return ATTACH_EUNSUPPORTED;
 	}
-	p->thread_total = leader.group_threads;
+	p->thread_total = leader->group_threads;
+	return ATTACH_OK;
+}
 
-	{
-		size_t len;
-		char *cl = slurp_at(pfd, "cmdline", 4096, &len);
-		if (cl) {
-			size_t j;
-			for (j = 0; j + 1 < len; j++)
-				if (!cl[j])
-					cl[j] = ' ';
-			p->cmdline = cl;
-		}
-	}
-	/* the address space and root are read through a live thread: those
-	 * of a zombie leader (main called pthread_exit) read as empty */
-	mfd = pfd;
+/* The address space and root are read through a live thread: those of a
+ * zombie leader (main called pthread_exit) read as empty. */
+static void pick_mm_thread(int pfd, struct process *p, const struct thread *leader)
+{
+	pid_t *tl = NULL;
+	ssize_t k, nt;
+	p->pid_dirfd = p->mm_dirfd = pfd;
 	p->mm_tid = p->pid;
-	if (leader.state == 'Z') {
-		pid_t *tl = NULL;
-		ssize_t k, nt = proc_list_tids(pfd, &tl);
-		for (k = 0; k < nt; k++) {
-			char tp[64];
-			struct thread tt;
-			if (proc_read_stat(pfd, tl[k], &tt) == 0 && tt.state != 'Z') {
-				p->mm_tid = tl[k];
-				snprintf(tp, sizeof(tp), "task/%d", (int)tl[k]);
-				mfd = openat(pfd, tp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-				if (mfd < 0)
-					mfd = pfd;
-				break;
-			}
-		}
-		free(tl);
+	if (leader->state != 'Z')
+		return;
+	nt = proc_list_tids(pfd, &tl);
+	for (k = 0; k < nt; k++) {
+		char tp[64];
+		struct thread tt;
+		int fd;
+		if (proc_read_stat(pfd, tl[k], &tt) < 0 || tt.state == 'Z')
+			continue;
+		snprintf(tp, sizeof(tp), "task/%d", (int)tl[k]);
+		p->mm_tid = tl[k];
+		fd = openat(pfd, tp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0)
+			p->mm_dirfd = fd;
+		break;
 	}
-	p->pid_dirfd = pfd;
-	p->mm_dirfd = mfd;
-	n = readlinkat(mfd, "exe", link, sizeof(link) - 1);
+	free(tl);
+}
+
+/* exe: its path, and an x86-64 ELF (the only kind supported) */
+static enum attach_err check_x86_64(struct process *p, struct sb *err)
+{
+	char link[PATH_MAX];
+	unsigned char ident[20];
+	ssize_t n = readlinkat(p->mm_dirfd, "exe", link, sizeof(link) - 1);
+	int efd;
 	if (n > 0) {
 		link[n] = '\0';
 		p->exe = xstrdup(link);
 	}
-	efd = openat(mfd, "exe", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (efd >= 0) {
-		unsigned char ident[20];
-		if (read(efd, ident, sizeof(ident)) == (ssize_t)sizeof(ident) &&
-		    !memcmp(ident, "\177ELF", 4)) {
-			uint16_t machine = ident[18] | (ident[19] << 8);
-			if (ident[4] == 1 || machine != 62 /* EM_X86_64 */)
-				p->is_32bit = 1;
-		}
-		close(efd);
+	efd = openat(p->mm_dirfd, "exe", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (efd < 0)
+		return ATTACH_OK;
+	if (read(efd, ident, sizeof(ident)) == (ssize_t)sizeof(ident) &&
+	    !memcmp(ident, "\177ELF", 4)) {
+		uint16_t machine = ident[18] | (ident[19] << 8);
+		if (ident[4] == 1 || machine != 62 /* EM_X86_64 */)
+			p->is_32bit = 1;
 	}
+	close(efd);
 	if (p->is_32bit) {
 		sb_addf(err, "PID %d (%s) is not an x86-64 process; only x86-64 "
 			"targets are supported", (int)p->pid, p->comm);
 		return ATTACH_EUNSUPPORTED;
 	}
+	return ATTACH_OK;
+}
 
-	if (o->threads_only) {
-		if (leader.state == 'Z' && leader.group_threads < 2)
-			return is_zombie(p, err, zombie);
-		p->t_proc = now_ns() - t0;
-		return ATTACH_OK;
-	}
-	if (parse_maps(mfd, &p->maps) < 0) {
-		if (errno == ESRCH || errno == ENOENT) {
-			sb_addf(err, "no process with PID %d (it exited)", (int)p->pid);
-			return ATTACH_ENOPROC;
-		}
-		/* unreadable maps: permission; report later through ptrace */
-	}
-
-	n = proc_list_tids(pfd, &tids);
+/* Every (wanted) thread's facts; 0, or -1 when none is listed. */
+static int read_threads(int pfd, struct process *p, const struct proc_opts *o)
+{
+	pid_t *tids = NULL;
+	ssize_t n = proc_list_tids(pfd, &tids), i;
 	if (n <= 0) {
 		free(tids);
-		if (leader.state == 'Z')
-			return is_zombie(p, err, zombie);
-		sb_addf(err, "no process with PID %d (it exited)", (int)p->pid);
-		return ATTACH_ENOPROC;
+		return -1;
 	}
 	p->threads = xcalloc(n, sizeof(*p->threads));
 	if (o->fdcache)
@@ -935,8 +547,7 @@ static enum attach_err proc_read_once(int pfd, struct process *p, const struct p
 		if (!wanted(o, tids[i]))
 			continue;
 		t = &p->threads[p->nthreads];
-		t->tid = tids[i];
-		t->group = -1;
+		thread_init(t, tids[i]);
 		read_thread(pfd, t, o);
 		if (t->state == '?')	/* exited meanwhile */
 			continue;
@@ -945,42 +556,47 @@ static enum attach_err proc_read_once(int pfd, struct process *p, const struct p
 	free(tids);
 	if (o->fdcache && !o->only_tids)
 		fdc_prune(o->fdcache);
+	return 0;
+}
+
+static enum attach_err proc_read_once(int pfd, struct process *p, const struct proc_opts *o,
+				     struct sb *err, int *zombie)
+{
+	struct thread leader;
+	enum attach_err rc;
+	uint64_t t0 = now_ns();
+
+	if ((rc = read_status(pfd, p, err)) != ATTACH_OK ||
+	    (rc = read_leader(pfd, p, &leader, err)) != ATTACH_OK)
+		return rc;
+	p->cmdline = proc_read_cmdline(pfd, 4096);
+	pick_mm_thread(pfd, p, &leader);
+	if ((rc = check_x86_64(p, err)) != ATTACH_OK)
+		return rc;
+	if (o->threads_only) {
+		if (leader.state == 'Z' && leader.group_threads < 2)
+			return zombie_error(p, err, zombie);
+		p->t_proc = now_ns() - t0;
+		return ATTACH_OK;
+	}
+	/* unreadable maps for another reason: permission, which the
+	 * capture reports better */
+	if (maps_read(p->mm_dirfd, &p->maps) < 0 && (errno == ESRCH || errno == ENOENT))
+		return gone(p, err);
+	if (read_threads(pfd, p, o) < 0)
+		return leader.state == 'Z' ? zombie_error(p, err, zombie) : gone(p, err);
 	if (!o->syscall_from_regs)
 		proc_read_waits(pfd, p, o);
 	if (p->nthreads == 1 && p->threads[0].state == 'Z' && p->threads[0].tid == p->pid &&
 	    !o->only_tids)
-		return is_zombie(p, err, zombie);
+		return zombie_error(p, err, zombie);
 	if (o->want_sched)
-		start_calibration(p);
+		blocked_start(p);
 	p->t_proc = now_ns() - t0;
 	return ATTACH_OK;
 }
 
-int proc_maps_unchanged(int pfd, const struct process *p)
-{
-	struct maps now = { 0 };
-	size_t i, j, k = 0;
-	int same = 1;
-	int fd = p->mm_dirfd > 0 ? p->mm_dirfd : pfd;
-	if (parse_maps(fd, &now) < 0)
-		return 0;
-	/* both lists are sorted by address */
-	for (i = 0; i < p->maps.n && same; i++) {
-		const struct mapping *m = &p->maps.v[i];
-		if (m->perms[2] != 'x' || !m->inode)
-			continue;
-		while (k < now.n && now.v[k].start < m->start)
-			k++;
-		same = k < now.n && now.v[k].start == m->start && now.v[k].end == m->end &&
-		       now.v[k].inode == m->inode;
-	}
-	for (j = 0; j < now.n; j++)
-		free(now.v[j].path);
-	free(now.v);
-	return same;
-}
-
-void proc_explain_eperm(int pfd, const struct process *p, struct sb *err)
+void proc_explain_eperm(const struct process *p, struct sb *err)
 {
 	char buf[256];
 	uid_t me = getuid();
@@ -1005,7 +621,6 @@ void proc_explain_eperm(int pfd, const struct process *p, struct sb *err)
 	else
 		sb_adds(err, ": a security module (SELinux, AppArmor, seccomp) or a "
 			"user namespace denied it");
-	(void)pfd;
 }
 
 /* While a process calls exec, its files may read as gone (no threads
@@ -1032,8 +647,8 @@ enum attach_err proc_read(int pfd, struct process *p, const struct proc_opts *o,
 		 * zombie beside live threads, or no longer one, was an exec */
 		if (zombie && leader.state == 'Z' && leader.group_threads < 2)
 			return rc;
-		process_free(p);
-		process_init(p, pid);
+		process_clear(p);
+		p->pid = pid;
 		sb_release(err);
 		usleep(2000);
 	}
@@ -1048,6 +663,6 @@ long proc_count_threads(int pfd)
 	long n;
 	if (read_file_at(pfd, "status", buf, sizeof(buf)) <= 0)
 		return -1;
-	n = status_field(buf, "\nThreads:");
+	n = proc_status_field(buf, "\nThreads:");
 	return n > 0 ? n : -1;
 }

@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "attach.h"
+#include "internal.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -11,7 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define PF_KTHREAD 0x00200000
 
 static int cmp(const void *a, const void *b)
 {
@@ -56,16 +56,7 @@ ssize_t proc_list_processes(struct proc_summary **out)
 			ps.threads = t ? strtol(t + 9, NULL, 10) : 0;
 			ps.uid = u ? (uid_t)strtoul(u + 5, NULL, 10) : 0;
 		}
-		{
-			size_t len, i;
-			char *cl = slurp_at(pfd, "cmdline", 512, &len);
-			if (cl) {
-				for (i = 0; i + 1 < len; i++)
-					if (!cl[i])
-						cl[i] = ' ';
-				ps.cmdline = cl;
-			}
-		}
+		ps.cmdline = proc_read_cmdline(pfd, 512);
 		close(pfd);
 		grow((void **)&v, &cap, n, sizeof(*v));
 		v[n++] = ps;

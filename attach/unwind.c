@@ -16,7 +16,7 @@
  * a binary that was deleted, replaced, or lives in another mount
  * namespace unwinds the same.  Only a module without that header (a
  * -static binary from gcc) has its file opened, as the symbolizer opens
- * it (util/modfile.h), to build the table from .eh_frame.  We do not
+ * it (modfile.h), to build the table from .eh_frame.  We do not
  * use libunwind-ptrace's
  * _UPT_find_proc_info: it re-reads /proc/PID/maps, opens module paths
  * on the host, and needs the thread stopped.
@@ -27,7 +27,7 @@
  */
 #define _GNU_SOURCE
 #include "attach.h"
-#include "../util/modfile.h"
+#include "modfile.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -54,11 +54,11 @@ struct page {
 	uint8_t *data;
 };
 
+/* The unwind table of one module of the maps (model.h) */
 struct umod {
-	uint64_t lo, hi;	/* range of the executable mappings */
+	const struct module *mod;
 	int state;		/* 0 unknown, 1 has table, -1 none */
 	unw_dyn_info_t di;
-	const struct mapping *first;
 	int32_t *table;		/* our own search table (no PT_GNU_EH_FRAME) */
 	size_t table_bytes;
 };
@@ -77,20 +77,19 @@ struct pcinfo {
 	int has_info;
 };
 
+/* The context of one unwind_process: libunwind hands it back to every
+ * accessor as its `arg`. */
 struct uctx {
 	struct process *p;
 	struct thread *t;
 	struct user_regs_struct regs;	/* the frame a cursor starts from */
 	struct page *pages;
-	struct umod *mods;
-	size_t nmods;
-	size_t *mod_of_map;	/* per mapping: its module's index + 1, or 0 */
+	struct modules modules;	/* of p->maps */
+	struct umod *mods;	/* parallel to modules.v */
 	struct pcinfo *pcinfo;
 	size_t npcinfo, pcinfo_cap;	/* cap: a power of two */
 	struct modfiles files;
 };
-
-static struct uctx *cur;	/* unwinding is single-threaded */
 
 /*
  * libunwind blocks every signal around each lock it takes (its caches
@@ -119,11 +118,11 @@ int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 	return 0;
 }
 
-static const uint8_t *live_page(uint64_t pa)
+static const uint8_t *live_page(struct uctx *u, uint64_t pa)
 {
 	size_t h = (pa / PAGE) % NPAGES, i;
 	for (i = 0; i < 8; i++) {
-		struct page *pg = &cur->pages[(h + i) % NPAGES];
+		struct page *pg = &u->pages[(h + i) % NPAGES];
 		if (pg->addr == pa + 1)
 			return pg->ok ? pg->data : NULL;
 		if (!pg->addr || i == 7) {
@@ -135,7 +134,7 @@ static const uint8_t *live_page(uint64_t pa)
 			r.iov_base = (void *)(uintptr_t)pa;
 			r.iov_len = PAGE;
 			pg->addr = pa + 1;
-			pg->ok = process_vm_readv(cur->p->mm_tid, &l, 1, &r, 1, 0) == PAGE;
+			pg->ok = process_vm_readv(u->p->mm_tid, &l, 1, &r, 1, 0) == PAGE;
 			return pg->ok ? pg->data : NULL;
 		}
 	}
@@ -143,9 +142,9 @@ static const uint8_t *live_page(uint64_t pa)
 }
 
 /* Read n bytes at addr: from the captured stack, else live memory. */
-static int read_mem(uint64_t addr, void *out, size_t n)
+static int read_mem(struct uctx *u, uint64_t addr, void *out, size_t n)
 {
-	const struct capture *c = &cur->t->cap;
+	const struct capture *c = &u->t->cap;
 	uint8_t *o = out;
 	if (addr >= c->stack_lo && addr + n <= c->stack_lo + c->stack_len &&
 	    addr + n > addr) {
@@ -155,9 +154,9 @@ static int read_mem(uint64_t addr, void *out, size_t n)
 	if (addr >= TABLE_BASE) {
 		size_t i = (addr - TABLE_BASE) / TABLE_SPAN;
 		uint64_t off = (addr - TABLE_BASE) % TABLE_SPAN;
-		if (i >= cur->nmods || off + n > cur->mods[i].table_bytes || off + n < off)
+		if (i >= u->modules.n || off + n > u->mods[i].table_bytes || off + n < off)
 			return -1;
-		memcpy(out, (const uint8_t *)cur->mods[i].table + off, n);
+		memcpy(out, (const uint8_t *)u->mods[i].table + off, n);
 		return 0;
 	}
 	while (n) {
@@ -166,7 +165,7 @@ static int read_mem(uint64_t addr, void *out, size_t n)
 		const uint8_t *pg;
 		if (k > n)
 			k = n;
-		pg = live_page(pa);
+		pg = live_page(u, pa);
 		if (!pg)
 			return -1;
 		memcpy(o, pg + off, k);
@@ -399,22 +398,22 @@ static void use_table(struct umod *m, uint64_t segbase, uint64_t table, size_t n
 {
 	memset(&m->di, 0, sizeof(m->di));
 	m->di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
-	m->di.start_ip = m->lo;
-	m->di.end_ip = m->hi;
+	m->di.start_ip = m->mod->exec_lo;
+	m->di.end_ip = m->mod->exec_hi;
 	m->di.u.rti.segbase = segbase;
 	m->di.u.rti.table_data = table;
 	m->di.u.rti.table_len = n * 8 / sizeof(unw_word_t);
 	m->state = 1;
 }
 
-static void build_table(struct umod *m, uint64_t bias)
+static void build_table(struct uctx *u, struct umod *m, uint64_t bias)
 {
-	const struct mapping *f = m->first;
+	const struct mapping *f = m->mod->first;
 	struct ehbuf b;
 	uint8_t *buf;
 	size_t n;
 	uint64_t addr;
-	int fd = modfiles_open_mapping(&cur->files, f->start, f->end, f->path, f->deleted,
+	int fd = modfiles_open_mapping(&u->files, f->start, f->end, f->path, f->deleted,
 				       f->inode);
 	memset(&b, 0, sizeof(b));
 	if (fd < 0)
@@ -432,25 +431,26 @@ static void build_table(struct umod *m, uint64_t bias)
 	if (!n)
 		return;
 	m->table_bytes = n * 2 * sizeof(int32_t);
-	use_table(m, b.rt, TABLE_BASE + (uint64_t)(m - cur->mods) * TABLE_SPAN, n);
+	use_table(m, b.rt, TABLE_BASE + (uint64_t)(m - u->mods) * TABLE_SPAN, n);
 }
 
-static void load_module(struct umod *m)
+static void load_module(struct uctx *u, struct umod *m)
 {
 	Elf64_Ehdr eh;
 	Elf64_Phdr ph;
-	uint64_t base = m->first->start, bias = 0, hdr = 0, eh_frame, fde_count;
+	uint64_t base = m->mod->first->start, bias = 0, hdr = 0, eh_frame, fde_count;
 	int i, have_load = 0;
 	uint8_t h[20];
 	struct ehbuf b;
 	size_t pos = 4;
 	m->state = -1;
-	if (read_mem(base, &eh, sizeof(eh)) < 0 || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	if (m->mod->first->offset != 0 || !m->mod->exec_hi ||
+	    read_mem(u, base, &eh, sizeof(eh)) < 0 || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
 	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(ph) ||
 	    eh.e_phnum > 256)
 		return;
 	for (i = 0; i < eh.e_phnum; i++) {
-		if (read_mem(base + eh.e_phoff + i * sizeof(ph), &ph, sizeof(ph)) < 0)
+		if (read_mem(u, base + eh.e_phoff + i * sizeof(ph), &ph, sizeof(ph)) < 0)
 			return;
 		if (ph.p_type == PT_LOAD && !have_load) {
 			have_load = 1;
@@ -461,16 +461,16 @@ static void load_module(struct umod *m)
 			hdr = ph.p_vaddr;
 	}
 	if (!hdr) {
-		build_table(m, bias);
+		build_table(u, m, bias);
 		return;
 	}
 	hdr += bias;
-	if (read_mem(hdr, h, 4) < 0 || h[0] != 1 || h[3] != 0x3b)
+	if (read_mem(u, hdr, h, 4) < 0 || h[0] != 1 || h[3] != 0x3b)
 		return;		/* only the binary-search table format */
 	/* then two encoded values of at most 8 bytes each */
 	memset(&b, 0, sizeof(b));
 	b.d = h;
-	b.n = read_mem(hdr, h, 20) == 0 ? 20 : read_mem(hdr, h, 12) == 0 ? 12 : 4;
+	b.n = read_mem(u, hdr, h, 20) == 0 ? 20 : read_mem(u, hdr, h, 12) == 0 ? 12 : 4;
 	b.rt = b.datarel = hdr;
 	if (eh_ptr(&b, &pos, h[1], &eh_frame) < 0 || eh_ptr(&b, &pos, h[2], &fde_count) < 0 ||
 	    !fde_count || fde_count > (1u << 26))
@@ -480,40 +480,11 @@ static void load_module(struct umod *m)
 
 static void build_modules(struct uctx *u)
 {
-	const struct maps *mp = &u->p->maps;
-	size_t i, j;
-	u->mods = xcalloc(mp->n ? mp->n : 1, sizeof(*u->mods));
-	u->mod_of_map = xcalloc(mp->n ? mp->n : 1, sizeof(*u->mod_of_map));
-	for (i = 0; i < mp->n; i++) {
-		const struct mapping *m = &mp->v[i];
-		struct umod *um = NULL;
-		if (m->perms[2] != 'x' || !m->path || m->path[0] != '/')
-			continue;
-		for (j = 0; j < u->nmods; j++)
-			if (u->mods[j].first->inode == m->inode &&
-			    u->mods[j].first->dev_minor == m->dev_minor &&
-			    u->mods[j].first->dev_major == m->dev_major &&
-			    !strcmp(u->mods[j].first->path, m->path))
-				um = &u->mods[j];
-		if (!um) {
-			/* the mapping at file offset 0 holds the ELF header */
-			const struct mapping *f = m;
-			size_t k;
-			for (k = i; k-- > 0;) {
-				const struct mapping *q = &mp->v[k];
-				if (q->inode == m->inode && q->path && !strcmp(q->path, m->path) &&
-				    q->offset == 0) {
-					f = q;
-					break;
-				}
-			}
-			um = &u->mods[u->nmods++];
-			um->first = f;
-			um->lo = m->start;
-		}
-		um->hi = m->end;
-		u->mod_of_map[i] = (size_t)(um - u->mods) + 1;
-	}
+	size_t i;
+	maps_modules(&u->p->maps, &u->modules);
+	u->mods = xcalloc(u->modules.n, sizeof(*u->mods));
+	for (i = 0; i < u->modules.n; i++)
+		u->mods[i].mod = &u->modules.v[i];
 }
 
 /* ---- accessors ------------------------------------------------------------ */
@@ -521,16 +492,17 @@ static void build_modules(struct uctx *u)
 static int a_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
 			    int need, void *arg)
 {
-	/* by the mapping: a module's mappings need not be contiguous (node
-	 * maps part of its text again far away), and what lies between is
-	 * not the module's */
-	const struct mapping *map = maps_find(&cur->p->maps, ip);
+	/* by the mapping, not by the module's range (model.h) */
+	struct uctx *u = arg;
+	const struct mapping *map = maps_find(&u->p->maps, ip);
+	const struct module *mod = map && map->perms[2] == 'x' ?
+				   modules_of(&u->modules, &u->p->maps, map) : NULL;
 	struct umod *m;
-	if (!map || !cur->mod_of_map[map - cur->p->maps.v])
+	if (!mod)
 		return -UNW_ENOINFO;
-	m = &cur->mods[cur->mod_of_map[map - cur->p->maps.v] - 1];
+	m = &u->mods[mod - u->modules.v];
 	if (!m->state)
-		load_module(m);
+		load_module(u, m);
 	if (m->state < 0)
 		return -UNW_ENOINFO;
 	return _Ux86_64_dwarf_search_unwind_table(as, ip, &m->di, pi, need, arg);
@@ -538,29 +510,26 @@ static int a_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t 
 
 static void a_put_unwind_info(unw_addr_space_t as, unw_proc_info_t *pi, void *arg)
 {
-	(void)as; (void)pi; (void)arg;	/* libunwind frees table-format info */
+	/* libunwind frees table-format info */
 }
 
 static int a_get_dyn_info_list_addr(unw_addr_space_t as, unw_word_t *v, void *arg)
 {
-	(void)as; (void)v; (void)arg;
 	return -UNW_ENOINFO;
 }
 
 static int a_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val,
 			int write, void *arg)
 {
-	(void)as; (void)arg;
 	if (write)
 		return -UNW_EREADONLYREG;	/* never write to the target */
-	return read_mem(addr, val, sizeof(*val)) < 0 ? -UNW_EINVAL : 0;
+	return read_mem(arg, addr, val, sizeof(*val)) < 0 ? -UNW_EINVAL : 0;
 }
 
 static int a_access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val,
 			int write, void *arg)
 {
-	const struct user_regs_struct *r = &cur->regs;
-	(void)as; (void)arg;
+	const struct user_regs_struct *r = &((struct uctx *)arg)->regs;
 	if (write)
 		return -UNW_EREADONLYREG;
 	switch (reg) {
@@ -589,20 +558,17 @@ static int a_access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val,
 static int a_access_fpreg(unw_addr_space_t as, unw_regnum_t reg, unw_fpreg_t *val,
 			  int write, void *arg)
 {
-	(void)as; (void)reg; (void)val; (void)write; (void)arg;
 	return -UNW_EBADREG;
 }
 
 static int a_resume(unw_addr_space_t as, unw_cursor_t *c, void *arg)
 {
-	(void)as; (void)c; (void)arg;
 	return -UNW_EINVAL;
 }
 
 static int a_get_proc_name(unw_addr_space_t as, unw_word_t addr, char *buf,
 			   size_t len, unw_word_t *off, void *arg)
 {
-	(void)as; (void)addr; (void)buf; (void)len; (void)off; (void)arg;
 	return -UNW_ENOINFO;	/* symbolize/ names frames later */
 }
 
@@ -629,9 +595,8 @@ static struct pcinfo *pcinfo_slot(struct uctx *u, uint64_t pc)
 
 /* Does unwind information cover the cursor's PC?  Without it libunwind
  * makes up a one-byte range. */
-static int has_unwind_info(unw_cursor_t *c, uint64_t ip)
+static int has_unwind_info(struct uctx *u, unw_cursor_t *c, uint64_t ip)
 {
-	struct uctx *u = cur;
 	struct pcinfo *e;
 	unw_proc_info_t pi;
 	if (u->npcinfo * 2 >= u->pcinfo_cap) {
@@ -669,35 +634,98 @@ static void push(struct thread *t, size_t *cap, uint64_t pc, int act)
 /* Whether r is at the return of a clone system call: in it (the call
  * number) or stopped at the next instruction ("mov $nr, %eax; syscall"
  * just before). */
-static int after_clone(const struct user_regs_struct *r)
+static int after_clone(struct uctx *u, const struct user_regs_struct *r)
 {
 	uint8_t code[7];
 	uint32_t nr;
 	if (r->orig_rax == SYS_clone3 || r->orig_rax == SYS_clone)
 		return 1;
-	if (read_mem(r->rip - 7, code, sizeof(code)) < 0 || code[0] != 0xb8 ||
+	if (read_mem(u, r->rip - 7, code, sizeof(code)) < 0 || code[0] != 0xb8 ||
 	    code[5] != 0x0f || code[6] != 0x05)
 		return 0;
 	memcpy(&nr, code + 1, 4);
 	return nr == SYS_clone3 || nr == SYS_clone;
 }
 
-static void unwind_thread(unw_addr_space_t as, struct thread *t, size_t max_depth)
+/* What a restart of the walk gives: go on from the new cursor, end the
+ * walk (the outermost frame, or t->unwind_stop says why), or neither
+ * (take libunwind's own step). */
+enum restart { RESTART_GO_ON, RESTART_END, RESTART_NONE };
+
+/* The innermost frame is in a clone wrapper: glibc's end their CFI
+ * before the system call (the child's stack is not the caller's).
+ * Caught as clone returns 0 to it, a thread has just been born and its
+ * fresh stack holds no caller.  Otherwise this is the parent, in a leaf
+ * that pushed nothing: the return address is at the stack pointer. */
+static enum restart restart_after_clone(struct uctx *u, unw_addr_space_t as, unw_cursor_t *c,
+					uint64_t sp)
 {
+	uint64_t ra;
+	if (!u->t->cap.regs.rax)
+		return RESTART_END;
+	if (read_mem(u, sp, &ra, sizeof(ra)) < 0 || !ra)
+		return RESTART_NONE;
+	u->regs.rip = ra;
+	u->regs.rsp = sp + 8;
+	return unw_init_remote(c, as, u) == 0 ? RESTART_GO_ON : RESTART_NONE;
+}
+
+/* No CFI covers ip (JIT code, hand-written assembly, code built without
+ * unwind tables): follow the frame pointer ourselves and start a fresh
+ * cursor in the caller.  libunwind's own guess loses the caller's stack
+ * pointer in this case. */
+static enum restart restart_by_frame_pointer(struct uctx *u, unw_addr_space_t as,
+					     unw_cursor_t *c, uint64_t ip, uint64_t sp)
+{
+	struct thread *t = u->t;
+	unw_word_t rbp = 0;
+	uint64_t saved[2];
+	int ret;
+	unw_get_reg(c, UNW_X86_64_RBP, &rbp);
+	if (!rbp && t->cap.stack_len)
+		return RESTART_END;	/* the ABI's mark of the outermost frame (_start) */
+	if (!rbp || rbp < sp || rbp - sp > (64u << 20) ||
+	    read_mem(u, rbp, saved, sizeof(saved)) < 0 || !saved[1]) {
+		if (!t->cap.stack_len)
+			t->unwind_stop = xasprintf("the stack at 0x%llx could not be read "
+						   "(corrupt stack pointer?)",
+						   (unsigned long long)t->cap.regs.rsp);
+		else
+			t->unwind_stop = xasprintf("no unwind information at 0x%llx and the "
+						   "frame-pointer chain ends there",
+						   (unsigned long long)ip);
+		return RESTART_END;
+	}
+	u->regs.rip = saved[1];
+	u->regs.rsp = rbp + 16;
+	u->regs.rbp = saved[0];
+	if ((ret = unw_init_remote(c, as, u)) < 0) {
+		t->unwind_stop = xasprintf("%s", unw_strerror(ret));
+		return RESTART_END;
+	}
+	return RESTART_GO_ON;
+}
+
+/* The walk: libunwind's steps over CFI, the restarts above where it has
+ * none, and the checks that end a corrupt stack (see the file header). */
+static void unwind_thread(struct uctx *u, unw_addr_space_t as, size_t max_depth)
+{
+	struct thread *t = u->t;
 	unw_cursor_t c;
 	size_t cap = 0;
 	int ret;
 	uint64_t prev_sp = 0;
 	if (!t->cap.ok)
 		return;
-	cur->regs = t->cap.regs;
-	if ((ret = unw_init_remote(&c, as, NULL)) < 0) {
+	u->regs = t->cap.regs;
+	if ((ret = unw_init_remote(&c, as, u)) < 0) {
 		push(t, &cap, t->cap.regs.rip, 1);
 		t->unwind_stop = xasprintf("cannot start unwinding: %s", unw_strerror(ret));
 		return;
 	}
 	for (;;) {
 		unw_word_t ip = 0, sp = 0;
+		enum restart r = RESTART_NONE;
 		int sig, has_info;
 		unw_get_reg(&c, UNW_REG_IP, &ip);
 		unw_get_reg(&c, UNW_REG_SP, &sp);
@@ -721,55 +749,15 @@ static void unwind_thread(unw_addr_space_t as, struct thread *t, size_t max_dept
 		}
 		push(t, &cap, ip, !t->npcs || sig);
 		prev_sp = sp;
-		has_info = has_unwind_info(&c, ip);
-		if (!has_info && t->npcs == 1 && after_clone(&t->cap.regs)) {
-			/* glibc's clone wrappers end their CFI before the system
-			 * call (the child's stack is not the caller's).  Caught
-			 * as clone returns 0 to it, a thread has just been born
-			 * and its fresh stack holds no caller.  Otherwise this
-			 * is the parent, in a leaf that pushed nothing: the
-			 * return address is at the stack pointer. */
-			uint64_t ra;
-			if (!t->cap.regs.rax)
-				break;
-			if (read_mem(sp, &ra, sizeof(ra)) == 0 && ra) {
-				cur->regs.rip = ra;
-				cur->regs.rsp = sp + 8;
-				if (unw_init_remote(&c, as, NULL) == 0)
-					continue;
-			}
-		}
-		if (!has_info && !sig) {
-			/* no CFI here (JIT code, hand-written assembly, code built
-			 * without unwind tables): follow the frame pointer ourselves
-			 * and start a fresh cursor in the caller.  libunwind's own
-			 * guess loses the caller's stack pointer in this case. */
-			unw_word_t rbp = 0;
-			uint64_t saved[2];
-			unw_get_reg(&c, UNW_X86_64_RBP, &rbp);
-			if (!rbp && t->cap.stack_len)
-				break;	/* the ABI's mark of the outermost frame (_start) */
-			if (!rbp || rbp < sp || rbp - sp > (64u << 20) ||
-			    read_mem(rbp, saved, sizeof(saved)) < 0 || !saved[1]) {
-				if (!t->cap.stack_len)
-					t->unwind_stop = xasprintf("the stack at 0x%llx could not be "
-								   "read (corrupt stack pointer?)",
-								   (unsigned long long)t->cap.regs.rsp);
-				else
-					t->unwind_stop = xasprintf("no unwind information at 0x%llx "
-								   "and the frame-pointer chain ends there",
-								   (unsigned long long)ip);
-				break;
-			}
-			cur->regs.rip = saved[1];
-			cur->regs.rsp = rbp + 16;
-			cur->regs.rbp = saved[0];
-			if ((ret = unw_init_remote(&c, as, NULL)) < 0) {
-				t->unwind_stop = xasprintf("%s", unw_strerror(ret));
-				break;
-			}
+		has_info = has_unwind_info(u, &c, ip);
+		if (!has_info && t->npcs == 1 && after_clone(u, &t->cap.regs))
+			r = restart_after_clone(u, as, &c, sp);
+		if (r == RESTART_NONE && !has_info && !sig)
+			r = restart_by_frame_pointer(u, as, &c, ip, sp);
+		if (r == RESTART_END)
+			break;
+		if (r == RESTART_GO_ON)
 			continue;
-		}
 		ret = unw_step(&c);
 		if (ret == 0)
 			break;
@@ -790,27 +778,25 @@ void unwind_process(struct process *p, size_t max_depth)
 	u.p = p;
 	u.pages = xcalloc(NPAGES, sizeof(*u.pages));
 	build_modules(&u);
-	modfiles_init(&u.files, p->mm_dirfd > 0 ? p->mm_dirfd : p->pid_dirfd, 4ull << 30);
-	cur = &u;
+	modfiles_init(&u.files, p->mm_dirfd > 0 ? p->mm_dirfd : p->pid_dirfd, MODFILE_MAX_SIZE);
 	as = unw_create_addr_space(&accessors, 0);
 	if (as) {
 		unw_set_caching_policy(as, UNW_CACHE_PER_THREAD);
 		unwinding = 1;
 		for (i = 0; i < p->nthreads; i++) {
 			u.t = &p->threads[i];
-			unwind_thread(as, u.t, max_depth);
+			unwind_thread(&u, as, max_depth);
 		}
 		unwinding = 0;
 		unw_destroy_addr_space(as);
 	}
-	cur = NULL;
 	for (i = 0; i < NPAGES; i++)
 		free(u.pages[i].data);
 	free(u.pages);
-	for (i = 0; i < u.nmods; i++)
+	for (i = 0; i < u.modules.n; i++)
 		free(u.mods[i].table);
 	free(u.mods);
-	free(u.mod_of_map);
+	modules_release(&u.modules);
 	free(u.pcinfo);
 	modfiles_release(&u.files);
 	p->t_unwind = now_ns() - t0;

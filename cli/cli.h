@@ -2,11 +2,13 @@
  * cli.h - the command table, exit statuses and the few helpers every
  * command shares.  Only cli/ prints errors or exits.
  *
- * To add a command: write cli/NAME.c exporting
- *     int cmd_NAME(int argc, char **argv);
- * (argv[0] is the command name; return the exit status), declare it
- * below, add a row to `commands[]` in cli/inspect.c, document it in
- * man/inspect.1 and give it a tests/tNNNN-NAME.sh.
+ * To add a command: write cli/NAME.c exporting its struct command (its
+ * name, flags, help texts and run function, below), which parses its
+ * options with cli_parse (options.h) and returns the exit status;
+ * declare it below, add it to `commands[]` in cli/inspect.c, document
+ * it in man/inspect.1 and give it a tests/tNNNN-NAME.sh.  The
+ * dispatcher there does what the flags ask before it runs the command,
+ * and reports a failed write of stdout after it.
  */
 #ifndef INSPECT_CLI_H
 #define INSPECT_CLI_H
@@ -31,21 +33,29 @@ enum {
 	EXIT_SIGNAL = 128,	/* + the signal that stopped the inspector */
 };
 
-int cmd_stack(int argc, char **argv);
-int cmd_list(int argc, char **argv);
-int cmd_count(int argc, char **argv);
-int cmd_top(int argc, char **argv);
+#define CMD_NEED_PID (1u << 0)	/* one PID after the options (cli_parse) */
+#define CMD_HOLDS (1u << 1)	/* may hold the target: SIGINT, SIGTERM and
+				   SIGHUP wait until every thread is
+				   released (capture_install_signal_handlers) */
+
+struct command {
+	const char *name;
+	/* argv[0] is the command's name; returns the exit status */
+	int (*run)(const struct command *cmd, int argc, char **argv);
+	unsigned flags;		/* CMD_* */
+	const char *summary;	/* one line, for `inspect --help` */
+	const char *synopsis;	/* "inspect stack [OPTIONS] PID" */
+	const char *description;	/* --help: before the options */
+	const char *exits;	/* --help: the exit statuses, after them */
+	void (*more_help)(FILE *f);	/* --help: after the description */
+};
+
+extern const struct command cmd_stack, cmd_top, cmd_count, cmd_list;
 
 /* Print "inspect: <msg>" on stderr. */
 void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "inspect CMD: <msg>" and a hint to --help; return EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Parse a PID argument; prints the error and returns -1 when invalid. */
-pid_t cli_parse_pid(const char *cmd, const char *arg);
-
-/* Parse a whole decimal number in [lo, hi]; 0 or -1. */
-int cli_parse_num(const char *s, long lo, long hi, long *out);
 
 /* Check that /proc is the one of our PID namespace. 0 or exit status. */
 int cli_check_proc(void);

@@ -7,25 +7,16 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "../attach/attach.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-struct command {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *summary;
-};
-
-static const struct command commands[] = {
-	{ "stack", cmd_stack, "show every thread's stack, grouped by wait and stack" },
-	{ "top", cmd_top, "a live view: which groups burn CPU, which pile up" },
-	{ "count", cmd_count, "count threads, by wait kind, name, group or function; leak checks" },
-	{ "list", cmd_list, "list processes (the default with no command)" },
+static const struct command *const commands[] = {
+	&cmd_stack, &cmd_top, &cmd_count, &cmd_list,
 };
 
 void error(const char *fmt, ...)
@@ -48,30 +39,6 @@ int usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nTry 'inspect %s --help'.\n", cmd);
 	return EXIT_USAGE;
-}
-
-pid_t cli_parse_pid(const char *cmd, const char *arg)
-{
-	pid_t pid = parse_pid(arg);
-	if (pid <= 0) {
-		usage_error(cmd, "'%s' is not a process ID (a positive number)", arg);
-		return -1;
-	}
-	return pid;
-}
-
-int cli_parse_num(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	long v;
-	if (!s || !*s)
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*end || errno || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 int cli_check_proc(void)
@@ -124,8 +91,17 @@ static void main_usage(FILE *f)
 	      "Look inside a running process without preparing it: every thread's\n"
 	      "stack, what it waits on, grouped.\n\ncommands:\n", f);
 	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
 	fputs("\nRun 'inspect COMMAND --help' for a command's options; see inspect(1).\n", f);
+}
+
+/* What every command needs, as its flags say, then the command, then
+ * the check that its output was written. */
+static int run_command(const struct command *cmd, int argc, char **argv)
+{
+	if (cmd->flags & CMD_HOLDS)
+		capture_install_signal_handlers();
+	return cli_finish_output(cmd->run(cmd, argc, argv));
 }
 
 int main(int argc, char **argv)
@@ -134,7 +110,7 @@ int main(int argc, char **argv)
 	/* symbolizing never goes to the network behind the user's back */
 	unsetenv("DEBUGINFOD_URLS");
 	if (argc < 2)
-		return cmd_list(argc, argv);
+		return run_command(&cmd_list, argc, argv);
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
 		printf("inspect %s\n", INSPECT_VERSION);
 		return cli_finish_output(0);
@@ -144,8 +120,8 @@ int main(int argc, char **argv)
 		return cli_finish_output(0);
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
+		if (!strcmp(argv[1], commands[i]->name))
+			return run_command(commands[i], argc - 1, argv + 1);
 	if (parse_pid(argv[1]) > 0) {
 		fprintf(stderr, "inspect: '%s' is not a command; to see its threads run: "
 			"inspect stack %s\n", argv[1], argv[1]);

@@ -3,28 +3,21 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "options.h"
 #include "../attach/attach.h"
 
 #include <pwd.h>
 #include <string.h>
 #include <unistd.h>
 
-static const char usage_text[] =
-	"usage: inspect [list]\n"
-	"\n"
-	"List user-space processes: PID, parent PID, thread count, user and\n"
-	"command line.  Nothing is stopped.  Then: inspect stack PID.\n";
-
-int cmd_list(int argc, char **argv)
+static int run_list(const struct command *cmd, int argc, char **argv)
 {
+	static const struct opt opts[] = { OPT_END() };
 	struct proc_summary *v;
 	ssize_t n, i;
-	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		fputs(usage_text, stdout);
-		return cli_finish_output(0);
-	}
-	if (argc > 1 && !strcmp(argv[0], "list"))
-		return usage_error("list", "takes no arguments ('%s' is extra)", argv[1]);
+	int st;
+	if ((st = cli_parse(cmd, opts, argc, argv, NULL)) >= 0)
+		return st;
 	n = proc_list_processes(&v);
 	if (n < 0) {
 		error("cannot read /proc: is it mounted?");
@@ -44,5 +37,14 @@ int cmd_list(int argc, char **argv)
 		       user, v[i].cmdline && *v[i].cmdline ? v[i].cmdline : v[i].comm);
 	}
 	proc_summaries_free(v, n);
-	return cli_finish_output(0);
+	return EXIT_OK;
 }
+
+const struct command cmd_list = {
+	.name = "list",
+	.run = run_list,
+	.summary = "list processes (the default with no command)",
+	.synopsis = "inspect [list]",
+	.description = "List user-space processes: PID, parent PID, thread count, user and\n"
+		"command line.  Nothing is stopped.  Then: inspect stack PID.",
+};

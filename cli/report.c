@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "cli.h"
 #include "report.h"
+#include "../attach/modfile.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -13,17 +14,21 @@
 
 void report_opts_init(struct report_opts *o)
 {
+	const char *hold;
 	memset(o, 0, sizeof(*o));
 	o->po.want_sched = 1;
 	o->po.want_fds = 1;
 	o->po.want_futex = 1;
 	o->co.timeout_ms = 250;
 	o->co.max_stack = 512 * 1024;
+	/* the tests hold the threads a while to send them signals then */
+	if ((hold = getenv("INSPECT_TEST_HOLD_MS")))
+		o->co.test_hold_ms = atoi(hold);
 	o->max_depth = 256;
 	o->stacks = 1;
 }
 
-static int status_of(enum attach_err e)
+static int exit_status_of(enum attach_err e)
 {
 	switch (e) {
 	case ATTACH_OK: return EXIT_OK;
@@ -48,6 +53,20 @@ void report_print_stats(const struct process *p)
 		p->t_unwind / 1e6, p->t_symbolize / 1e6, p->t_render / 1e6);
 }
 
+/* Every thread asked for (--tid) is one of the process's. */
+static enum attach_err check_tids(const struct process *p, const pid_t *tids, size_t ntids,
+				  struct sb *err)
+{
+	size_t i;
+	for (i = 0; i < ntids; i++)
+		if (!process_thread(p, tids[i])) {
+			sb_addf(err, "thread %d is not a thread of process %d", (int)tids[i],
+				(int)p->pid);
+			return ATTACH_ENOPROC;
+		}
+	return ATTACH_OK;
+}
+
 /* /proc facts, capture, unwind.  A target that calls exec (or unmaps a
  * library) under us is taken once more from the start; the second time
  * its frames are marked as possibly wrong. */
@@ -62,19 +81,13 @@ static enum attach_err snapshot(int pfd, struct process *p, const struct proc_op
 	for (attempt = 0;; attempt++) {
 		process_init(p, pid);
 		sb_release(err);
-		rc = proc_read(pfd, p, po, err);
-		if (rc != ATTACH_OK)
+		if ((rc = proc_read(pfd, p, po, err)) != ATTACH_OK ||
+		    (rc = check_tids(p, tids, ntids, err)) != ATTACH_OK)
 			return rc;
-		for (i = 0; i < ntids; i++)
-			if (!process_find_thread(p, tids[i])) {
-				sb_addf(err, "thread %d is not a thread of process %d",
-					(int)tids[i], (int)p->pid);
-				return ATTACH_ENOPROC;
-			}
 		rc = capture_process(pfd, p, co, err);
 		if (rc == ATTACH_ESTOP && p->exec_seen && attempt == 0 && !capture_pending_signal()) {
 			proc_blocked_times(p);
-			process_free(p);
+			process_clear(p);
 			continue;	/* it exec'd under us: once more, on the new image */
 		}
 		if (rc != ATTACH_OK)
@@ -84,7 +97,7 @@ static enum attach_err snapshot(int pfd, struct process *p, const struct proc_op
 			return ATTACH_OK;
 		if (attempt == 0 && !capture_pending_signal()) {
 			proc_blocked_times(p);
-			process_free(p);
+			process_clear(p);
 			continue;
 		}
 		for (i = 0; i < p->nthreads; i++)
@@ -96,6 +109,36 @@ static enum attach_err snapshot(int pfd, struct process *p, const struct proc_op
 	}
 }
 
+/* The threads could not be stopped: what /proc tells of them (wait
+ * labels, wait channels, kernel stacks) is the view. */
+static void proc_view_fallback(int pfd, struct process *p, const struct proc_opts *po,
+			       const char *why)
+{
+	size_t i;
+	p->no_stacks = xstrdup(why);
+	for (i = 0; i < p->nthreads; i++) {
+		memset(&p->threads[i].cap, 0, sizeof(p->threads[i].cap));
+		proc_read_fallback(pfd, &p->threads[i], po->want_kstack);
+	}
+	p->captured = 0;
+}
+
+/* The stages after the capture: group, symbolize, classify. */
+static void analyse(int pfd, struct process *p, const struct report_opts *o)
+{
+	group_threads(p, o->by_thread);
+	if (o->stacks) {
+		struct modfiles mf;
+		struct target_files files;
+		modfiles_init(&mf, p->mm_dirfd > 0 ? p->mm_dirfd : pfd, MODFILE_MAX_SIZE);
+		files = modfiles_opener(&mf);
+		symbolize_process(p, &files, &o->so);
+		modfiles_release(&mf);
+	}
+	classify_threads(p);
+	classify_groups(p);
+}
+
 int report_take(pid_t pid, const struct report_opts *o, const pid_t *tids, size_t ntids,
 		struct process *p, int *pfdp)
 {
@@ -104,7 +147,7 @@ int report_take(pid_t pid, const struct report_opts *o, const pid_t *tids, size_
 	struct sb err = { 0 };
 	enum attach_err rc;
 	int status, pfd, sig;
-	size_t i;
+	long n;
 
 	if ((status = cli_check_proc()) != 0)
 		return status;
@@ -114,75 +157,57 @@ int report_take(pid_t pid, const struct report_opts *o, const pid_t *tids, size_
 	}
 	po.only_tids = tids;
 	po.n_only_tids = ntids;
+	po.syscall_from_regs = o->stacks;
 	co.no_rescan = ntids > 0;
 	capture_install_signal_handlers();
 	pfd = proc_open(pid, &err, &rc);
 	if (pfd < 0) {
-		error("%s", err.buf);
+		error("%s", sb_str(&err));
 		sb_release(&err);
-		return status_of(rc);
+		return exit_status_of(rc);
 	}
 	p->pid = pid;
 	/* the heap this run will need, faulted in at once: per thread, its
 	 * facts, stack copy bookkeeping, frames (a guess from the fixtures
 	 * and the benchmark) */
-	{
-		long n = o->po.threads_only ? 0 : proc_count_threads(pfd);
-		if (n > 0)
-			heap_prefault((2u << 20) + (size_t)(n < 20000 ? n : 20000) *
-				      (o->stacks ? 2048 : 1024));
-	}
-	po.syscall_from_regs = o->stacks;
+	n = o->po.threads_only ? 0 : proc_count_threads(pfd);
+	if (n > 0)
+		heap_prefault((2u << 20) + (size_t)(n < 20000 ? n : 20000) *
+			      (o->stacks ? 2048 : 1024));
 	if (o->stacks) {
 		rc = snapshot(pfd, p, &po, &co, tids, ntids, o->max_depth, &err);
 	} else {
 		process_init(p, pid);
 		rc = proc_read(pfd, p, &po, &err);
-		for (i = 0; rc == ATTACH_OK && i < ntids; i++)
-			if (!process_find_thread(p, tids[i])) {
-				sb_addf(&err, "thread %d is not a thread of process %d",
-					(int)tids[i], (int)pid);
-				rc = ATTACH_ENOPROC;
-			}
+		if (rc == ATTACH_OK)
+			rc = check_tids(p, tids, ntids, &err);
 	}
 	proc_blocked_times(p);
 	/* nothing is held any more: a signal from now on ends us at once */
 	capture_restore_signal_handlers();
-	sig = capture_pending_signal();
-	if (sig) {
+	if ((sig = capture_pending_signal())) {
 		error("released every thread of process %d; stopping on %s",
 		      (int)pid, strsignal(sig));
-		process_free(p);
-		close(pfd);
-		sb_release(&err);
-		return EXIT_SIGNAL + sig;
+		status = EXIT_SIGNAL + sig;
+		goto fail;
 	}
-	status = status_of(rc);
+	status = exit_status_of(rc);
 	if (rc != ATTACH_OK) {
-		error("%s", err.buf);
-		if (status != EXIT_NOSTACKS || !p->nthreads) {
-			process_free(p);
-			close(pfd);
-			sb_release(&err);
-			return status;
-		}
-		/* the /proc view: wait labels, wait channels, kernel stacks */
-		p->no_stacks = xstrdup(err.buf);
-		for (i = 0; i < p->nthreads; i++) {
-			memset(&p->threads[i].cap, 0, sizeof(p->threads[i].cap));
-			proc_read_fallback(pfd, &p->threads[i], po.want_kstack);
-		}
-		p->captured = 0;
+		error("%s", sb_str(&err));
+		if (status != EXIT_NOSTACKS || !p->nthreads)
+			goto fail;
+		proc_view_fallback(pfd, p, &po, sb_str(&err));
 	}
 	if (po.syscall_from_regs)
 		proc_read_waits(pfd, p, &po);
+	analyse(pfd, p, o);
 	sb_release(&err);
-	group_threads(p, o->by_thread);
-	if (o->stacks)
-		symbolize_process(p, pfd, &o->so);
-	classify_threads(p);
-	classify_groups(p);
 	*pfdp = pfd;
+	return status;
+fail:
+	process_clear(p);
+	close(pfd);
+	sb_release(&err);
 	return status;
 }
 

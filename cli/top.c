@@ -8,13 +8,13 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "options.h"
 #include "report.h"
 #include "../model/top.h"
-#include "../ui/top.h"
+#include "../ui/toplayout.h"
 #include "../ui/topcurses.h"
 
 #include <fcntl.h>
-#include <getopt.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <signal.h>
@@ -24,52 +24,10 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char usage_text[] =
-	"usage: inspect top [OPTIONS] PID\n"
-	"\n"
-	"A live view of process PID: groups of threads (wait kind and most telling\n"
-	"frame) with their CPU, how long they have not moved, and their stacks.\n"
-	"Keys: arrows, Enter (stack), t (threads), s (sort), / (filter), p (pause),\n"
-	"+/- (interval), k (kernel stacks), ? (help), q (quit).\n"
-	"\n"
-	"  -d SECONDS             refresh interval, from /proc only (default 1)\n"
-	"  --stack-interval SECONDS  how often stacks are sampled (default 5)\n"
-	"  --threads              start with one row per thread\n"
-	"  --batch                print the screen as text every refresh, no terminal\n"
-	"  --iterations N         with --batch: stop after N refreshes\n"
-	"  -h, --help             this help\n"
-	"\n"
-	"Exit status: 0 on q (or after --iterations), 3 no such process, 4 not\n"
-	"permitted, 5 unsupported target, 64 usage error (also: not a terminal\n"
-	"without --batch).\n";
-
-enum { O_STACKINT = 256, O_THREADS, O_BATCH, O_ITER };
-
-static const struct option longopts[] = {
-	{ "stack-interval", required_argument, NULL, O_STACKINT },
-	{ "threads", no_argument, NULL, O_THREADS },
-	{ "batch", no_argument, NULL, O_BATCH },
-	{ "iterations", required_argument, NULL, O_ITER },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
-static int parse_seconds(const char *s, double *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-	if (*end || end == s || !(v >= 0.1) || v > 3600)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* the threads' /proc files, open from one refresh to the next */
-static struct proc_fdcache *fdcache;
-
 /* One refresh: /proc (always), stacks (when due).  Returns 0, or the
  * exit status when the process is gone or cannot be read. */
-static int sample(pid_t pid, struct top_state *s, double stack_interval, int kstacks)
+static int sample(pid_t pid, struct proc_fdcache *fdcache, struct top_state *s,
+		  double stack_interval, int kstacks)
 {
 	struct report_opts o;
 	struct process p;
@@ -109,7 +67,7 @@ static int sample(pid_t pid, struct top_state *s, double stack_interval, int kst
 	return 0;
 }
 
-static int batch(pid_t pid, struct top_view *v, long iterations)
+static int batch(pid_t pid, struct proc_fdcache *fdcache, struct top_view *v, long iterations)
 {
 	struct top_state s;
 	long it;
@@ -126,7 +84,7 @@ static int batch(pid_t pid, struct top_view *v, long iterations)
 			if (capture_pending_signal())
 				break;
 		}
-		st = sample(pid, &s, v->stack_interval, 0);
+		st = sample(pid, fdcache, &s, v->stack_interval, 0);
 		if (st && !s.cur.nthreads) {
 			top_release(&s);
 			return st;
@@ -145,23 +103,136 @@ static int batch(pid_t pid, struct top_view *v, long iterations)
 		}
 	}
 	top_release(&s);
-	return cli_finish_output(EXIT_OK);
+	return EXIT_OK;
 }
 
-static int interactive(pid_t pid, struct top_view *v)
+/* The rows a page holds: the screen less the header and the footer */
+static size_t page_rows(int h, size_t header)
+{
+	return (size_t)h > header + 1 ? (size_t)h - header - 1 : 1;
+}
+
+/* The interactive view's state between keys */
+struct screen {
+	int detail, help, kstacks, quit;
+	char *filter;
+	struct top_row detail_row;
+	size_t page;		/* rows per page, from the last layout */
+};
+
+static void on_rows_key(struct screen *sc, struct top_state *s, struct top_view *v,
+			const struct top_row *rows, size_t nrows, int key)
+{
+	char *f;
+	switch (top_key_action(key, 0)) {
+	case TOPACT_QUIT: sc->quit = 1; break;
+	case TOPACT_UP: if (v->selected) v->selected--; break;
+	case TOPACT_DOWN: if (v->selected + 1 < nrows) v->selected++; break;
+	case TOPACT_PGUP: v->selected = v->selected > sc->page ? v->selected - sc->page : 0; break;
+	case TOPACT_PGDN:
+		v->selected = nrows ? (v->selected + sc->page < nrows ? v->selected + sc->page
+								  : nrows - 1) : 0;
+		break;
+	case TOPACT_HOME: v->selected = 0; break;
+	case TOPACT_END: v->selected = nrows ? nrows - 1 : 0; break;
+	case TOPACT_STACK:
+		if (nrows) {
+			sc->detail_row = rows[v->selected];
+			sc->detail = 1;
+		}
+		break;
+	case TOPACT_THREADS: v->per_thread = !v->per_thread; v->selected = v->scroll = 0; break;
+	case TOPACT_SORT: v->sort = (v->sort + 1) % TOP_SORT__N; break;
+	case TOPACT_PAUSE: v->paused = !v->paused; break;
+	case TOPACT_SLOWER: if (v->interval < 60) v->interval *= 2; break;
+	case TOPACT_FASTER: if (v->interval > 0.2) v->interval /= 2; break;
+	case TOPACT_KSTACKS: sc->kstacks = !sc->kstacks; s->stacks_ms = 0; break;
+	case TOPACT_HELP: sc->help = 1; break;
+	case TOPACT_CLEAR_FILTER:
+		free(sc->filter);
+		sc->filter = NULL;
+		v->filter = NULL;
+		break;
+	case TOPACT_FILTER:
+		f = topc_prompt("filter (function, name or wait kind): ");
+		free(sc->filter);
+		sc->filter = f && *f ? f : NULL;
+		if (f && !*f)
+			free(f);
+		v->filter = sc->filter;
+		v->selected = v->scroll = 0;
+		break;
+	case TOPACT_BACK: case TOPACT_NONE: break;
+	}
+}
+
+static void on_key(struct screen *sc, struct top_state *s, struct top_view *v,
+		   const struct top_row *rows, size_t nrows, int key)
+{
+	if (sc->help) {
+		if (key != TOPKEY_NONE && key != TOPKEY_RESIZE)
+			sc->help = 0;
+		return;
+	}
+	if (!sc->detail) {
+		on_rows_key(sc, s, v, rows, nrows, key);
+		return;
+	}
+	switch (top_key_action(key, 1)) {
+	case TOPACT_QUIT: sc->quit = 1; break;
+	case TOPACT_BACK: sc->detail = 0; break;
+	case TOPACT_KSTACKS: sc->kstacks = !sc->kstacks; s->stacks_ms = 0; break;
+	default: break;
+	}
+}
+
+/* One frame: the help, the stack of a row, or the rows with the
+ * selection kept on the page. */
+static void draw_screen(struct screen *sc, const struct top_state *s, struct top_view *v,
+			const struct top_row *rows, size_t nrows)
+{
+	struct top_line *lines;
+	size_t nlines, header;
+	int w, h;
+	topc_size(&w, &h);
+	if (nrows && v->selected >= nrows)
+		v->selected = nrows - 1;
+	if (sc->help) {
+		nlines = top_help_lines(&lines);
+	} else if (sc->detail) {
+		nlines = top_stack_lines(s, &sc->detail_row, w, &lines);
+	} else {
+		size_t scroll = v->scroll;
+		nlines = top_layout(s, rows, nrows, v, w, h, &lines, &header);
+		sc->page = page_rows(h, header);
+		if (v->selected < v->scroll)
+			v->scroll = v->selected;
+		if (v->selected >= v->scroll + sc->page)
+			v->scroll = v->selected - sc->page + 1;
+		if (v->scroll != scroll) {
+			top_lines_free(lines, nlines);
+			nlines = top_layout(s, rows, nrows, v, w, h, &lines, &header);
+		}
+	}
+	topc_draw(lines, nlines);
+	top_lines_free(lines, nlines);
+}
+
+static int interactive(pid_t pid, struct proc_fdcache *fdcache, struct top_view *v)
 {
 	struct top_state s;
-	int detail = 0, help = 0, kstacks = 0, devnull, saved_err, st;
+	struct screen sc;
+	int devnull, saved_err, st;
 	uint64_t next = 0;
-	char *filter = NULL;
 	const char *cs = nl_langinfo(CODESET);
-	struct top_row detail_row;
 
+	memset(&sc, 0, sizeof(sc));
+	sc.page = 1;
 	v->utf8 = cs && !strcmp(cs, "UTF-8");
 	v->interactive = 1;
 	top_init(&s);
 	/* the first sample before the screen changes: errors print plainly */
-	st = sample(pid, &s, v->stack_interval, kstacks);
+	st = sample(pid, fdcache, &s, v->stack_interval, sc.kstacks);
 	if (st) {
 		top_release(&s);
 		return st;
@@ -177,82 +248,17 @@ static int interactive(pid_t pid, struct top_view *v)
 	if (devnull >= 0)
 		dup2(devnull, 2);
 	next = now_ns() / 1000000 + (uint64_t)(v->interval * 1000);
-	for (;;) {
+	while (!sc.quit && !capture_pending_signal()) {
 		struct top_row *rows;
-		struct top_line *lines;
-		size_t nrows, nlines, header;
-		int w, h, key;
+		size_t nrows;
 		uint64_t now = now_ns() / 1000000;
-		if (capture_pending_signal())
-			break;
 		if (!v->paused && !s.exited && now >= next) {
-			sample(pid, &s, v->stack_interval, kstacks);
+			sample(pid, fdcache, &s, v->stack_interval, sc.kstacks);
 			next = now + (uint64_t)(v->interval * 1000);
 		}
-		topc_size(&w, &h);
 		nrows = top_rows(&s, v->per_thread, v->sort, v->filter, &rows);
-		if (nrows && v->selected >= nrows)
-			v->selected = nrows - 1;
-		if (help) {
-			nlines = top_help_lines(&lines);
-		} else if (detail) {
-			nlines = top_stack_lines(&s, &detail_row, w, &lines);
-		} else {
-			size_t page = h > 7 ? (size_t)h - 7 : 1;
-			if (v->selected < v->scroll)
-				v->scroll = v->selected;
-			if (v->selected >= v->scroll + page)
-				v->scroll = v->selected - page + 1;
-			nlines = top_layout(&s, rows, nrows, v, w, h, &lines, &header);
-		}
-		topc_draw(lines, nlines);
-		top_lines_free(lines, nlines);
-		key = topc_key(100);
-		if (help && key != TOPKEY_NONE && key != TOPKEY_RESIZE) {
-			help = 0;
-		} else if (key == 'q' || key == 'Q') {
-			free(rows);
-			break;
-		} else if (detail) {
-			if (key == TOPKEY_ESC || key == TOPKEY_BACK)
-				detail = 0;
-			else if (key == 'k')
-				kstacks = !kstacks, s.stacks_ms = 0;
-		} else {
-			size_t page = h > 7 ? (size_t)h - 7 : 1;
-			switch (key) {
-			case TOPKEY_UP: if (v->selected) v->selected--; break;
-			case TOPKEY_DOWN: if (v->selected + 1 < nrows) v->selected++; break;
-			case TOPKEY_PGUP: v->selected = v->selected > page ? v->selected - page : 0; break;
-			case TOPKEY_PGDN: v->selected = nrows ? (v->selected + page < nrows ? v->selected + page : nrows - 1) : 0; break;
-			case TOPKEY_HOME: v->selected = 0; break;
-			case TOPKEY_END: v->selected = nrows ? nrows - 1 : 0; break;
-			case TOPKEY_ENTER:
-				if (nrows) {
-					detail_row = rows[v->selected];
-					detail = 1;
-				}
-				break;
-			case 't': v->per_thread = !v->per_thread; v->selected = v->scroll = 0; break;
-			case 's': v->sort = (v->sort + 1) % TOP_SORT__N; break;
-			case 'p': v->paused = !v->paused; break;
-			case '+': if (v->interval < 60) v->interval *= 2; break;
-			case '-': if (v->interval > 0.2) v->interval /= 2; break;
-			case 'k': kstacks = !kstacks; s.stacks_ms = 0; break;
-			case '?': case 'h': help = 1; break;
-			case TOPKEY_ESC: free(filter); filter = NULL; v->filter = NULL; break;
-			case '/': {
-				char *f = topc_prompt("filter (function, name or wait kind): ");
-				free(filter);
-				filter = f && *f ? f : NULL;
-				if (f && !*f)
-					free(f);
-				v->filter = filter;
-				v->selected = v->scroll = 0;
-				break;
-			}
-			}
-		}
+		draw_screen(&sc, &s, v, rows, nrows);
+		on_key(&sc, &s, v, rows, nrows, topc_key(100));
 		free(rows);
 	}
 	topc_stop();
@@ -262,57 +268,47 @@ static int interactive(pid_t pid, struct top_view *v)
 	}
 	if (devnull >= 0)
 		close(devnull);
-	free(filter);
+	free(sc.filter);
 	st = capture_pending_signal();
 	top_release(&s);
 	return st ? EXIT_SIGNAL + st : EXIT_OK;
 }
 
-int cmd_top(int argc, char **argv)
+static void top_help(FILE *f)
+{
+	struct sb sb = { 0 };
+	top_keys_summary(&sb);
+	fprintf(f, "%s\n", sb_str(&sb));
+	sb_release(&sb);
+}
+
+static int run_top(const struct command *cmd, int argc, char **argv)
 {
 	struct top_view v;
-	int c, st, use_batch = 0;
+	struct proc_fdcache *fdcache;
+	int st, use_batch = 0, per_thread = 0;
 	long iterations = 0;
 	struct rlimit rl;
-	pid_t pid;
+	pid_t pid = 0;
+	const struct opt opts[] = {
+		OPT_SECONDS(NULL, 'd', "SECONDS", &v.interval, 0.1, 3600,
+			    "refresh interval, from /proc only (default 1)"),
+		OPT_SECONDS("stack-interval", 0, "SECONDS", &v.stack_interval, 0.1, 3600,
+			    "how often stacks are sampled (default 5)"),
+		OPT_BOOL("threads", &per_thread, "start with one row per thread"),
+		OPT_BOOL("batch", &use_batch, "print the screen as text every refresh, no terminal"),
+		OPT_NUM("iterations", "N", &iterations, 1, 100000000, "a whole number",
+			"with --batch: stop after N refreshes"),
+		OPT_END(),
+	};
 
-	capture_install_signal_handlers();
 	setlocale(LC_ALL, "");
 	memset(&v, 0, sizeof(v));
 	v.interval = 1;
 	v.stack_interval = 5;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+hd:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			if (parse_seconds(optarg, &v.interval) < 0)
-				return usage_error("top", "-d takes seconds from 0.1 to 3600, not '%s'", optarg);
-			break;
-		case O_STACKINT:
-			if (parse_seconds(optarg, &v.stack_interval) < 0)
-				return usage_error("top", "--stack-interval takes seconds from 0.1 to 3600, not '%s'", optarg);
-			break;
-		case O_THREADS: v.per_thread = 1; break;
-		case O_BATCH: use_batch = 1; break;
-		case O_ITER:
-			if (cli_parse_num(optarg, 1, 100000000, &iterations) < 0)
-				return usage_error("top", "--iterations takes a whole number from 1, not '%s'", optarg);
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return cli_finish_output(0);
-		default:
-			return usage_error("top", "unknown option, or an option without its value: '%s'",
-					   argv[optind - 1]);
-		}
-	}
-	if (optind >= argc)
-		return usage_error("top", "which process? give its PID");
-	if (optind + 1 < argc)
-		return usage_error("top", "one PID at a time ('%s' is extra)", argv[optind + 1]);
-	if ((pid = cli_parse_pid("top", argv[optind])) < 0)
-		return EXIT_USAGE;
+	if ((st = cli_parse(cmd, opts, argc, argv, &pid)) >= 0)
+		return st;
+	v.per_thread = per_thread;
 	if (iterations && !use_batch)
 		return usage_error("top", "--iterations goes with --batch");
 	if (!use_batch && (!isatty(0) || !isatty(1)))
@@ -323,9 +319,23 @@ int cmd_top(int argc, char **argv)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+	/* the threads' /proc files, open from one refresh to the next */
 	fdcache = proc_fdcache_new();
-	st = use_batch ? batch(pid, &v, iterations) : interactive(pid, &v);
+	st = use_batch ? batch(pid, fdcache, &v, iterations) : interactive(pid, fdcache, &v);
 	proc_fdcache_free(fdcache);
-	fdcache = NULL;
 	return st;
 }
+
+const struct command cmd_top = {
+	.name = "top",
+	.run = run_top,
+	.flags = CMD_NEED_PID | CMD_HOLDS,
+	.summary = "a live view: which groups burn CPU, which pile up",
+	.synopsis = "inspect top [OPTIONS] PID",
+	.description = "A live view of process PID: groups of threads (wait kind and most telling\n"
+		"frame) with their CPU, how long they have not moved, and their stacks.",
+	.more_help = top_help,
+	.exits = "Exit status: 0 on q (or after --iterations), 3 no such process, 4 not\n"
+		"permitted, 5 unsupported target, 64 usage error (also: not a terminal\n"
+		"without --batch).",
+};

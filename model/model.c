@@ -16,7 +16,18 @@ void process_init(struct process *p, pid_t pid)
 	p->pid = pid;
 }
 
-static void free_thread(struct thread *t)
+void thread_init(struct thread *t, pid_t tid)
+{
+	memset(t, 0, sizeof(*t));
+	t->tid = tid;
+	t->group = -1;
+	t->syscall_nr = SYSCALL_UNKNOWN;
+	t->exec_start_ms = -1;
+	t->wait.blocked_ms = -1;
+	t->wait.fd = -1;
+}
+
+void thread_release(struct thread *t)
 {
 	free(t->fd_target);
 	free(t->wchan);
@@ -26,15 +37,52 @@ static void free_thread(struct thread *t)
 	free(t->activation);
 	free(t->unwind_stop);
 	free(t->wait.detail);
+	t->fd_target = t->wchan = t->kstack = t->no_stack = t->unwind_stop = NULL;
+	t->wait.detail = NULL;
+	t->pcs = NULL;
+	t->activation = NULL;
+	t->npcs = 0;
 }
 
-void process_free(struct process *p)
+int thread_state_is_final(const struct thread *t)
+{
+	return t->state == 'Z' || t->state == 'X' || t->state == 'T' || t->state == 't' ||
+	       t->state == 'I';
+}
+
+int thread_is_running(const struct thread *t)
+{
+	return !thread_state_is_final(t) &&
+	       (t->syscall_nr == SYSCALL_RUNNING || (t->state == 'R' && t->syscall_nr < 0));
+}
+
+void symrow_copy(struct symrow *to, const struct symrow *from)
+{
+	*to = *from;
+	to->module = from->module ? xstrdup(from->module) : NULL;
+	to->module_path = from->module_path ? xstrdup(from->module_path) : NULL;
+	to->build_id = from->build_id ? xstrdup(from->build_id) : NULL;
+	to->function = from->function ? xstrdup(from->function) : NULL;
+	to->file = from->file ? xstrdup(from->file) : NULL;
+}
+
+void symrow_release(struct symrow *r)
+{
+	free(r->function);
+	free(r->file);
+	free(r->module);
+	free(r->module_path);
+	free(r->build_id);
+	memset(r, 0, sizeof(*r));
+}
+
+void process_clear(struct process *p)
 {
 	size_t i, j;
 	for (i = 0; i < p->nthreads; i++)
-		free_thread(&p->threads[i]);
+		thread_release(&p->threads[i]);
 	free(p->threads);
-	arena_free(&p->stacks);
+	arena_release(&p->stacks);
 	for (i = 0; i < p->ngroups; i++) {
 		free(p->groups[i].members);
 		free(p->groups[i].wait.detail);
@@ -44,14 +92,8 @@ void process_free(struct process *p)
 		free(p->maps.v[i].path);
 	free(p->maps.v);
 	for (i = 0; i < p->nsyms; i++) {
-		for (j = 0; j < p->syms[i].nrows; j++) {
-			struct symrow *r = &p->syms[i].rows[j];
-			free(r->function);
-			free(r->file);
-			free(r->module);
-			free(r->module_path);
-			free(r->build_id);
-		}
+		for (j = 0; j < p->syms[i].nrows; j++)
+			symrow_release(&p->syms[i].rows[j]);
 		free(p->syms[i].rows);
 	}
 	free(p->syms);
@@ -64,7 +106,7 @@ void process_free(struct process *p)
 	memset(p, 0, sizeof(*p));
 }
 
-struct thread *process_find_thread(struct process *p, pid_t tid)
+const struct thread *process_thread(const struct process *p, pid_t tid)
 {
 	size_t lo = 0, hi = p->nthreads, i;
 	/* threads are sorted by TID, except ones added during the attach */
@@ -83,6 +125,12 @@ struct thread *process_find_thread(struct process *p, pid_t tid)
 	return NULL;
 }
 
+struct thread *process_find_thread(struct process *p, pid_t tid)
+{
+	const struct thread *t = process_thread(p, tid);
+	return t ? &p->threads[t - p->threads] : NULL;
+}
+
 const struct mapping *maps_find(const struct maps *m, uint64_t addr)
 {
 	size_t lo = 0, hi = m->n;
@@ -96,6 +144,61 @@ const struct mapping *maps_find(const struct maps *m, uint64_t addr)
 			return &m->v[mid];
 	}
 	return NULL;
+}
+
+static int same_file(const struct mapping *a, const struct mapping *b)
+{
+	return a->inode == b->inode && a->dev_major == b->dev_major &&
+	       a->dev_minor == b->dev_minor && !strcmp(a->path, b->path);
+}
+
+void maps_modules(const struct maps *mp, struct modules *out)
+{
+	size_t i, j;
+	memset(out, 0, sizeof(*out));
+	out->v = xcalloc(mp->n, sizeof(*out->v));
+	out->of_map = xcalloc(mp->n, sizeof(*out->of_map));
+	for (i = 0; i < mp->n; i++) {
+		const struct mapping *m = &mp->v[i];
+		struct module *mod = NULL;
+		if (!m->path || m->path[0] != '/')
+			continue;
+		/* a process maps few files: a linear search is enough */
+		for (j = out->n; j-- > 0;)
+			if (same_file(out->v[j].first, m)) {
+				mod = &out->v[j];
+				break;
+			}
+		if (!mod) {
+			mod = &out->v[out->n++];
+			mod->first = m;
+		}
+		if (m->offset == 0 && (mod->first->offset != 0 || m->start < mod->first->start))
+			mod->first = m;
+		if (m->perms[2] == 'x') {
+			if (!mod->exec_hi)
+				mod->exec_lo = m->start;
+			mod->exec_hi = m->end;
+		}
+		out->of_map[i] = (size_t)(mod - out->v) + 1;
+	}
+}
+
+void modules_release(struct modules *mods)
+{
+	free(mods->v);
+	free(mods->of_map);
+	memset(mods, 0, sizeof(*mods));
+}
+
+const struct module *modules_of(const struct modules *mods, const struct maps *maps,
+				const struct mapping *m)
+{
+	size_t k;
+	if (!m || m < maps->v || m >= maps->v + maps->n)
+		return NULL;
+	k = mods->of_map[m - maps->v];
+	return k ? &mods->v[k - 1] : NULL;
 }
 
 const struct symframe *process_symframe(const struct process *p, uint64_t pc)
@@ -183,4 +286,10 @@ const struct symrow *thread_telling_row(const struct process *p, const struct th
 		}
 	}
 	return first;
+}
+
+const char *thread_telling_function(const struct process *p, const struct thread *t)
+{
+	const struct symrow *r = thread_telling_row(p, t);
+	return r && r->function ? r->function : "?";
 }

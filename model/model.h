@@ -1,19 +1,27 @@
 /*
  * model.h - the snapshot of one process and the report built from it.
  *
- * Data flows one way through these structures:
+ * Data flows one way through these structures (cli/report.c runs it):
  *
  *   attach/proc.c     fills struct process and each struct thread's /proc
- *                     facts (read before anything is stopped);
- *   attach/capture.c  fills struct capture (registers + stack bytes);
+ *                     facts, before anything is stopped;
+ *   attach/capture.c  fills struct capture (registers + stack bytes)
+ *                     while the threads are held;
  *   attach/unwind.c   fills thread->pcs from the capture, after release;
+ *   attach/maps.c     checks that the code unwound over is still mapped
+ *                     (else the snapshot is taken again);
+ *   attach/blocked.c  turns each thread's last run into blocked time;
+ *   attach/proc.c     reads what the captured threads wait on (the fd's
+ *                     file, the futex word): after release;
  *   model/group.c     groups threads by wait kind + identical stack;
- *   symbolize/        turns each distinct PC into struct symrow rows;
+ *   symbolize/        turns each distinct PC into struct symrow rows,
+ *                     opening the target's files through struct
+ *                     target_files (attach/modfile.c);
  *   model/wait.c      classifies what each thread waits on;
  *   ui/               renders the finished report, read-only.
  *
  * Ownership: a struct process owns everything hanging from it; free it
- * with process_free().  Strings are heap-allocated unless said otherwise.
+ * with process_clear().  Strings are heap-allocated unless said otherwise.
  */
 #ifndef INSPECT_MODEL_H
 #define INSPECT_MODEL_H
@@ -92,6 +100,42 @@ struct maps {
 
 const struct mapping *maps_find(const struct maps *m, uint64_t addr);
 
+/* A module: the mappings of one file, known by its device, inode and
+ * path (an inode number alone is unique only within one file system).
+ * `first` is its lowest mapping at file offset 0, which holds the ELF
+ * header, else the first one seen; [exec_lo, exec_hi) spans its
+ * executable mappings (both 0 when it has none).  A module's mappings
+ * need not be contiguous (node maps part of its text a second time far
+ * away), so an address between them is not the module's. */
+struct module {
+	const struct mapping *first;
+	uint64_t exec_lo, exec_hi;
+};
+
+struct modules {
+	struct module *v;
+	size_t n;
+	size_t *of_map;		/* per mapping of the maps: its module's
+				   index + 1, or 0 (anonymous, [vdso], ...) */
+};
+
+/* The modules of every mapping with an absolute path.  The maps must
+ * outlive the result; release it with modules_release. */
+void maps_modules(const struct maps *m, struct modules *out);
+void modules_release(struct modules *mods);
+/* The module of mapping m of maps (NULL when it has none) */
+const struct module *modules_of(const struct modules *mods, const struct maps *maps,
+				const struct mapping *m);
+
+/* How the stages after the capture open the target's files (module
+ * files, debug files beside them), without knowing how that is done
+ * safely: attach/modfile.c fills it.  Each returns an fd or -1. */
+struct target_files {
+	const void *ctx;
+	int (*open_mapping)(const void *ctx, const struct mapping *m);
+	int (*open_path)(const void *ctx, const char *path);
+};
+
 /* Registers and live stack bytes copied while the thread was held. */
 struct capture {
 	int ok;
@@ -115,6 +159,11 @@ struct symrow {
 	int line;
 	int inlined;
 };
+
+/* A deep copy of *from into *to (every string its own); release frees
+ * the strings of one row. */
+void symrow_copy(struct symrow *to, const struct symrow *from);
+void symrow_release(struct symrow *r);
 
 /* The symbolized rows of one PC. */
 struct symframe {
@@ -155,6 +204,15 @@ struct thread {
 	int group;		/* index into process->groups */
 };
 
+/* A thread as /proc first lists it: nothing known but its TID. */
+void thread_init(struct thread *t, pid_t tid);
+/* Free what a thread owns (not its capture's stack: p->stacks has it) */
+void thread_release(struct thread *t);
+/* Running, or runnable: on a CPU, not in a system call */
+int thread_is_running(const struct thread *t);
+/* Exited, stopped, traced or idle: the kernel state alone says it */
+int thread_state_is_final(const struct thread *t);
+
 struct group {
 	size_t *members;	/* indexes into process->threads */
 	size_t nmembers;
@@ -183,7 +241,7 @@ struct process {
 	size_t nthreads;
 	long thread_total;	/* /proc's count (proc_opts.threads_only) */
 	/* the blocked-time clock being calibrated (attach/proc.c): to be
-	 * collected by proc_blocked_times before process_free */
+	 * collected by proc_blocked_times before process_clear */
 	struct calib *calib;
 	struct arena stacks;	/* the threads' cap.stack copies */
 	struct group *groups;
@@ -209,13 +267,13 @@ struct process {
 };
 
 void process_init(struct process *p, pid_t pid);
-void process_free(struct process *p);
+void process_clear(struct process *p);
+/* By TID; NULL when not there.  The const one for readers. */
 struct thread *process_find_thread(struct process *p, pid_t tid);
+const struct thread *process_thread(const struct process *p, pid_t tid);
 
 /* Symbol rows for one PC, or NULL when the PC was not symbolized. */
 const struct symframe *process_symframe(const struct process *p, uint64_t pc);
-
-/* The first frame's function name that is not NULL, for display. */
 
 /* model/group.c: fill p->groups (largest first); threads with
  * identical wait kind and identical PC lists share a group.  When
@@ -231,11 +289,8 @@ void classify_groups(struct process *p);
  * program's own code rather than in libc, the dynamic loader, libstdc++
  * or the vDSO; else the first row with a function name; NULL if none. */
 const struct symrow *thread_telling_row(const struct process *p, const struct thread *t);
-
-/* model/wait.c: which argument of system call nr is the fd it waits
- * on (-1: none); whether nr is a futex wait. */
-int wait_syscall_fd_arg(long nr);
-int wait_syscall_is_futex(long nr);
+/* Its function, or "?" */
+const char *thread_telling_function(const struct process *p, const struct thread *t);
 
 /* Compress sorted TIDs into "1-4,7" form.  Caller frees. */
 char *format_tid_ranges(const pid_t *tids, size_t n);

@@ -1,5 +1,5 @@
 /*
- * top.c - see top.h.
+ * top.c - see top.h (the state of `inspect top`; its layout is ui/toplayout.c).
  *
  * "Blocked" here is exact as a lower bound: a thread whose state, system
  * call, first argument, user PC and CPU time have not changed since it
@@ -25,19 +25,40 @@ void top_init(struct top_state *s)
 void top_release(struct top_state *s)
 {
 	free(s->th);
-	process_free(&s->cur);
+	process_clear(&s->cur);
 	if (s->have_stacks)
-		process_free(&s->stacks);
+		process_clear(&s->stacks);
 	memset(s, 0, sizeof(*s));
 }
 
-static struct top_thread *find(struct top_state *s, pid_t tid)
+/* Whether the ", "-joined list holds this very name (worker-10 is not
+ * worker-1) */
+static int names_have(const char *names, const char *name)
+{
+	size_t n = strlen(name);
+	const char *s = names;
+	while ((s = strstr(s, name))) {
+		if ((s == names || (s >= names + 2 && !strncmp(s - 2, ", ", 2))) &&
+		    (!s[n] || !strncmp(s + n, ", ", 2)))
+			return 1;
+		s++;
+	}
+	return 0;
+}
+
+static const struct top_thread *find_const(const struct top_state *s, pid_t tid)
 {
 	size_t i;
 	for (i = 0; i < s->nth; i++)
 		if (s->th[i].tid == tid)
 			return &s->th[i];
 	return NULL;
+}
+
+static struct top_thread *find(struct top_state *s, pid_t tid)
+{
+	const struct top_thread *x = find_const(s, tid);
+	return x ? &s->th[x - s->th] : NULL;
 }
 
 void top_refresh(struct top_state *s, struct process *p, uint64_t now_ms, long hz)
@@ -101,7 +122,7 @@ void top_refresh(struct top_state *s, struct process *p, uint64_t now_ms, long h
 		s->nhist--;
 	}
 	s->count_hist[s->nhist++] = p->nthreads;
-	process_free(&s->cur);
+	process_clear(&s->cur);
 	s->cur = *p;
 	memset(p, 0, sizeof(*p));
 	s->last_ms = now_ms;
@@ -120,7 +141,7 @@ void top_take_stacks(struct top_state *s, struct process *p, uint64_t now_ms)
 		}
 	}
 	if (s->have_stacks)
-		process_free(&s->stacks);
+		process_clear(&s->stacks);
 	s->stacks = *p;
 	memset(p, 0, sizeof(*p));
 	s->have_stacks = 1;
@@ -142,12 +163,10 @@ static int visible(const struct thread *t, const struct top_thread *x, const cha
 	       (x && strcasestr(x->frame, filter));
 }
 
-static enum top_sort sort_by;
-
-static int cmp_rows(const void *a, const void *b)
+static int cmp_rows(const void *a, const void *b, void *arg)
 {
 	const struct top_row *x = a, *y = b;
-	switch (sort_by) {
+	switch (*(const enum top_sort *)arg) {
 	case TOP_SORT_CPU:
 		if (x->cpu_pct != y->cpu_pct)
 			return x->cpu_pct > y->cpu_pct ? -1 : 1;
@@ -170,11 +189,11 @@ size_t top_rows(const struct top_state *s, int per_thread, enum top_sort sort,
 		const char *filter, struct top_row **out)
 {
 	const struct process *p = &s->cur;
-	struct top_row *rows = xcalloc(p->nthreads ? p->nthreads : 1, sizeof(*rows));
+	struct top_row *rows = xcalloc(p->nthreads, sizeof(*rows));
 	size_t n = 0, i, j;
 	for (i = 0; i < p->nthreads; i++) {
 		const struct thread *t = &p->threads[i];
-		struct top_thread *x = find((struct top_state *)s, t->tid);
+		const struct top_thread *x = find_const(s, t->tid);
 		const char *frame = x && x->frame[0] ? x->frame : "-";
 		char key[192];
 		struct top_row *r = NULL;
@@ -219,12 +238,12 @@ size_t top_rows(const struct top_state *s, int per_thread, enum top_sort sort,
 			r->blocked_max_ms = blocked;
 		if (r->ntids < sizeof(r->tids) / sizeof(*r->tids))
 			r->tids[r->ntids++] = t->tid;
-		if (!strstr(r->names, t->name) && strlen(r->names) + strlen(t->name) + 3 < sizeof(r->names))
+		if (!names_have(r->names, t->name) &&
+		    strlen(r->names) + strlen(t->name) + 3 < sizeof(r->names))
 			snprintf(r->names + strlen(r->names), sizeof(r->names) - strlen(r->names),
 				 "%s%s", r->names[0] ? ", " : "", t->name);
 	}
-	sort_by = sort;
-	qsort(rows, n, sizeof(*rows), cmp_rows);
+	qsort_r(rows, n, sizeof(*rows), cmp_rows, &sort);
 	*out = rows;
 	return n;
 }

@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "model.h"
+#include "../util/syscalls.h"
 #include "../util/util.h"
 
 #include <stdio.h>
@@ -64,43 +65,6 @@ int wait_kind_from_key(const char *key)
 		if (!strcmp(kinds[i].key, key))
 			return i;
 	return -1;
-}
-
-#include "syscallnames.h"	/* generated from <asm/unistd_64.h> */
-
-static const char *syscall_name(long nr)
-{
-	if (nr >= 0 && nr < (long)(sizeof(syscall_names) / sizeof(*syscall_names)) &&
-	    syscall_names[nr])
-		return syscall_names[nr];
-	return NULL;
-}
-
-/* Which argument of this system call is the fd it waits on, or -1. */
-int wait_syscall_fd_arg(long nr)
-{
-	switch (nr) {
-	case SYS_read: case SYS_readv: case SYS_pread64: case SYS_preadv:
-	case SYS_write: case SYS_writev: case SYS_pwrite64: case SYS_pwritev:
-	case SYS_recvfrom: case SYS_recvmsg: case SYS_recvmmsg:
-	case SYS_sendto: case SYS_sendmsg: case SYS_sendmmsg:
-	case SYS_accept: case SYS_accept4: case SYS_connect:
-	case SYS_epoll_wait: case SYS_epoll_pwait: case SYS_flock:
-#ifdef SYS_epoll_pwait2
-	case SYS_epoll_pwait2:
-#endif
-		return 0;
-	}
-	return -1;
-}
-
-int wait_syscall_is_futex(long nr)
-{
-	return nr == SYS_futex
-#ifdef SYS_futex_wait
-		|| nr == SYS_futex_wait
-#endif
-		;
 }
 
 static enum wait_kind kind_of_syscall(long nr)
@@ -224,11 +188,6 @@ static enum wait_kind restart_kind(const struct process *p, const struct thread 
 			    WAIT_SYSCALL);
 }
 
-static struct thread *find(struct process *p, pid_t tid)
-{
-	return process_find_thread(p, tid);
-}
-
 static void classify(struct process *p, struct thread *t)
 {
 	struct wait *w = &t->wait;
@@ -242,7 +201,7 @@ static void classify(struct process *p, struct thread *t)
 	case 't': w->kind = WAIT_TRACED; return;
 	case 'I': w->kind = WAIT_IDLE; return;
 	}
-	if (t->syscall_nr == SYSCALL_RUNNING || (t->state == 'R' && t->syscall_nr < 0)) {
+	if (thread_is_running(t)) {
 		w->kind = WAIT_RUNNING;
 		w->blocked_ms = -1;
 		return;
@@ -261,11 +220,11 @@ static void classify(struct process *p, struct thread *t)
 	if (t->syscall_nr == SYS_restart_syscall)
 		w->kind = restart_kind(p, t);
 	if (w->kind == WAIT_FUTEX) {
-		if (wait_syscall_is_futex(t->syscall_nr))
+		if (syscall_is_futex(t->syscall_nr))
 			w->address = t->args[0];
 		w->kind = futex_kind(p, t);
 		if (w->kind == WAIT_MUTEX && t->futex_read && t->futex_words[2]) {
-			struct thread *o = find(p, (pid_t)t->futex_words[2]);
+			const struct thread *o = process_thread(p, (pid_t)t->futex_words[2]);
 			if (o) {
 				w->owner = o->tid;
 				w->detail = xasprintf("0x%llx held by %d (%s)",

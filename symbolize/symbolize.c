@@ -8,7 +8,6 @@
  */
 #define _GNU_SOURCE
 #include "symbolize.h"
-#include "../util/modfile.h"
 #include "../util/util.h"
 
 #include <dwarf.h>
@@ -21,8 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_MODULE_SIZE (4ull << 30)	/* refuse larger "libraries" */
-
+/* What the symbolizer keeps of one module of the maps (model.h) */
 struct smod {
 	const struct mapping *first;	/* file offset 0 mapping */
 	Dwfl_Module *mod;
@@ -32,32 +30,31 @@ struct smod {
 	struct symcache *syms;	/* rows from earlier runs */
 };
 
+/* The context of one symbolize_process; libdwfl's callbacks find it in
+ * the module's user data. */
 struct sctx {
 	struct process *p;
-	int pfd;
-	struct modfiles files;
+	const struct target_files *files;
 	Dwfl *dwfl;
-	struct smod *mods;
-	size_t nmods;
+	struct modules modules;	/* of p->maps */
+	struct smod *mods;	/* parallel to modules.v */
 	const struct symbolize_opts *o;
 };
 
+/* every module is reported with the fd we opened: libdwfl looks for none */
 static int find_elf_none(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr base,
 			 char **file_name, Elf **elfp)
 {
-	(void)mod; (void)ud; (void)name; (void)base; (void)file_name; (void)elfp;
 	return -1;
 }
-
-static struct sctx *cur;	/* symbolization is single-threaded */
 
 /*
  * A debug file in the host's /usr/lib/debug: by build ID
  * (.build-id/ab/cdef....debug), or by the .gnu_debuglink name below the
  * module's directory.  libdwfl's own search (dwfl_standard_find_debuginfo)
  * ends, when it finds nothing, by loading libdebuginfod, which pulls in
- * libcurl and about 25 more libraries: 17 ms on the development VM, for
- * a server we never ask (DEBUGINFOD_URLS is unset in main).
+ * libcurl and about 25 more libraries: a start-up cost of many milliseconds, for a server we never ask
+ * (DEBUGINFOD_URLS is unset in main).
  */
 static int host_debug_dir(Dwfl_Module *mod, const char *file_name, const char *debuglink_file,
 			  char **debuginfo_file_name)
@@ -123,7 +120,8 @@ static int find_debuginfo(Dwfl_Module *mod, void **ud, const char *modname,
 			  GElf_Addr base, const char *file_name, const char *debuglink_file,
 			  GElf_Word debuglink_crc, char **debuginfo_file_name)
 {
-	static const char *const where[] = { "%.*s%s", "%.*s.debug/%s" };
+	static const char *const subdir[] = { "", ".debug/" };
+	const struct sctx *c = *ud;
 	const unsigned char *bits;
 	const char *slash;
 	GElf_Addr vaddr;
@@ -139,13 +137,13 @@ static int find_debuginfo(Dwfl_Module *mod, void **ud, const char *modname,
 			debugcache_add(fd, bits, n);
 		return fd;
 	}
-	if (n <= 0 || !cur || !file_name || !debuglink_file || strchr(debuglink_file, '/') ||
+	if (n <= 0 || !c || !file_name || !debuglink_file || strchr(debuglink_file, '/') ||
 	    !(slash = strrchr(file_name, '/')))
 		return -1;
-	for (k = 0; k < sizeof(where) / sizeof(*where); k++) {
-		char *path = xasprintf(where[k], (int)(slash + 1 - file_name), file_name,
-				       debuglink_file);
-		fd = strcmp(path, file_name) ? modfiles_open_path(&cur->files, path) : -1;
+	for (k = 0; k < sizeof(subdir) / sizeof(*subdir); k++) {
+		char *path = xasprintf("%.*s%s%s", (int)(slash + 1 - file_name), file_name,
+				       subdir[k], debuglink_file);
+		fd = strcmp(path, file_name) ? c->files->open_path(c->files->ctx, path) : -1;
 		if (fd >= 0 && debugfile_has_build_id(fd, bits, n)) {
 			free(*debuginfo_file_name);
 			*debuginfo_file_name = path;
@@ -168,49 +166,22 @@ static const Dwfl_Callbacks callbacks = {
 	.debuginfo_path = &debuginfo_path,
 };
 
-/* the file behind mapping m: see util/modfile.h */
-static int open_module(struct sctx *c, const struct mapping *m)
-{
-	return modfiles_open_mapping(&c->files, m->start, m->end, m->path, m->deleted, m->inode);
-}
-
 static void build_modules(struct sctx *c)
 {
-	const struct maps *mp = &c->p->maps;
-	size_t i, j;
-	c->mods = xcalloc(mp->n ? mp->n : 1, sizeof(*c->mods));
-	for (i = 0; i < mp->n; i++) {
-		const struct mapping *m = &mp->v[i];
-		struct smod *sm = NULL;
-		if (!m->path || m->path[0] != '/')
-			continue;
-		for (j = 0; j < c->nmods; j++)
-			if (c->mods[j].first->inode == m->inode &&
-			    !strcmp(c->mods[j].first->path, m->path))
-				sm = &c->mods[j];
-		if (!sm) {
-			const char *b = strrchr(m->path, '/');
-			sm = &c->mods[c->nmods++];
-			sm->first = m;
-			sm->name = xstrdup(b ? b + 1 : m->path);
-		}
-		if (m->offset == 0 && m->start < sm->first->start)
-			sm->first = m;
+	size_t i;
+	maps_modules(&c->p->maps, &c->modules);
+	c->mods = xcalloc(c->modules.n, sizeof(*c->mods));
+	for (i = 0; i < c->modules.n; i++) {
+		const char *path = c->modules.v[i].first->path, *b = strrchr(path, '/');
+		c->mods[i].first = c->modules.v[i].first;
+		c->mods[i].name = xstrdup(b ? b + 1 : path);
 	}
 }
 
-/* The module of the file behind mapping m.  A module's mappings need not
- * be contiguous (node maps part of its text a second time far away), so
- * an address between them is not taken as the module's. */
 static struct smod *module_of(struct sctx *c, const struct mapping *m)
 {
-	size_t i;
-	if (!m || !m->path)
-		return NULL;
-	for (i = 0; i < c->nmods; i++)
-		if (c->mods[i].first->inode == m->inode && !strcmp(c->mods[i].first->path, m->path))
-			return &c->mods[i];
-	return NULL;
+	const struct module *mod = modules_of(&c->modules, &c->p->maps, m);
+	return mod ? &c->mods[mod - c->modules.v] : NULL;
 }
 
 /* addr, mapped by m, moved to where the ELF's program headers place its
@@ -236,10 +207,11 @@ static void report(struct sctx *c, struct smod *sm)
 	const unsigned char *bits;
 	GElf_Addr vaddr;
 	int n;
+	void **ud;
 	sm->tried = 1;
 	if (sm->first->offset != 0)
 		return;
-	fd = open_module(c, sm->first);
+	fd = c->files->open_mapping(c->files->ctx, sm->first);
 	if (fd < 0)
 		return;
 	dwfl_report_begin_add(c->dwfl);
@@ -250,6 +222,9 @@ static void report(struct sctx *c, struct smod *sm)
 		close(fd);
 		return;
 	}
+	/* for find_debuginfo, which libdwfl calls later */
+	dwfl_module_info(sm->mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
+	*ud = c;
 	n = dwfl_module_build_id(sm->mod, &bits, &vaddr);
 	if (n > 0) {
 		sm->build_id = hex_string(bits, (size_t)n);
@@ -258,11 +233,10 @@ static void report(struct sctx *c, struct smod *sm)
 	}
 }
 
-static const char *die_name(Dwarf_Die *die, char **owned)
+static const char *die_name(Dwarf_Die *die)
 {
 	Dwarf_Attribute a;
 	const char *s = NULL;
-	*owned = NULL;
 	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &a) ||
 	    dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a))
 		s = dwarf_formstring(&a);
@@ -287,16 +261,18 @@ static char *fn_name(struct sctx *c, const char *raw)
 	return s;
 }
 
-/* Rows own every string; module strings are copied here. */
+/* A copy of r as the next row of sf; r's own function and file are
+ * given to the row, its module strings copied. */
 static void add_row(struct symframe *sf, const struct symrow *r)
 {
 	struct symrow *n;
-	sf->rows = xrealloc(sf->rows, (sf->nrows + 1) * sizeof(*sf->rows));
+	sf->rows = xrealloc_array(sf->rows, sf->nrows + 1, sizeof(*sf->rows));
 	n = &sf->rows[sf->nrows++];
-	*n = *r;
-	n->module = r->module ? xstrdup(r->module) : NULL;
-	n->module_path = r->module_path ? xstrdup(r->module_path) : NULL;
-	n->build_id = r->build_id ? xstrdup(r->build_id) : NULL;
+	symrow_copy(n, r);
+	free(n->function);
+	free(n->file);
+	n->function = r->function;
+	n->file = r->file;
 }
 
 static void call_site(Dwarf_Die *cu, Dwarf_Die *die, char **file, int *line)
@@ -332,7 +308,7 @@ static void symbolize_pc(struct sctx *c, uint64_t pc, int act, struct symframe *
 	memset(&base, 0, sizeof(base));
 	base.pc = pc;
 	if (!sm) {
-		base.module = (char *)(m && m->path ? m->path : "[anon]");
+		base.module = m && m->path ? m->path : (char *)"[anon]";
 		base.module_offset = m ? pc - m->start : pc;
 		add_row(sf, &base);
 		return;
@@ -359,6 +335,53 @@ static void symbolize_pc(struct sctx *c, uint64_t pc, int act, struct symframe *
 		symcache_put(sm->syms, base.module_offset, act, sf);
 }
 
+/* The scopes of addr in cu, innermost first, as the concrete chain of
+ * its innermost function-like scope: dwarf_getscopes leaves an inlined
+ * instance through its abstract origin, and that chain has every
+ * inlined caller.  The count (0 when none; free *out either way). */
+static int scope_chain(Dwarf_Die *cu, Dwarf_Addr addr, Dwarf_Die **out)
+{
+	Dwarf_Die *scopes = NULL, *chain = NULL;
+	int n = dwarf_getscopes(cu, addr, &scopes), i;
+	for (i = 0; i < n; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+		if (tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram) {
+			int m = dwarf_getscopes_die(&scopes[i], &chain);
+			if (m > 0) {
+				free(scopes);
+				scopes = chain;
+				n = m;
+			}
+			break;
+		}
+	}
+	*out = scopes;
+	return n > 0 ? n : 0;
+}
+
+/* One row per inlined call in the scopes, innermost first, each at the
+ * line its callee was called from; *file and *line start at addr's own
+ * line and end at the physical frame's. */
+static void add_inline_rows(struct sctx *c, Dwarf_Die *cu, Dwarf_Die *scopes, int n,
+			    const struct symrow *base, char **file, int *line,
+			    struct symframe *sf)
+{
+	int i;
+	for (i = 0; i < n; i++) {
+		struct symrow r;
+		if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
+			continue;
+		r = *base;
+		r.function = fn_name(c, die_name(&scopes[i]));
+		r.function_offset = 0;
+		r.file = *file;
+		r.line = *line;
+		r.inlined = 1;
+		add_row(sf, &r);
+		call_site(cu, &scopes[i], file, line);
+	}
+}
+
 /* The rows of addr (pc, or pc-1 for a return address, where the module
  * places it) from the module's symbols and DWARF: inline frames
  * innermost first, then the physical frame. */
@@ -370,83 +393,35 @@ static void dwarf_rows(struct sctx *c, struct smod *sm, const struct symrow *b, 
 	GElf_Off off = 0;
 	GElf_Sym s;
 	Dwarf_Addr bias = 0;
-	Dwarf_Die *cu;
+	Dwarf_Die *cu, *scopes = NULL;
 	Dwfl_Line *ln;
-	char *lfile = NULL;
-	int lline = 0;
+	int n = 0, i;
 
+	base.file = NULL;
+	base.line = 0;
 	sym = dwfl_module_addrinfo(sm->mod, addr, &off, &s, NULL, NULL, NULL);
-	if (sym) {
+	if (sym)
 		base.function_offset = off + !act;
-	}
 	ln = dwfl_module_getsrc(sm->mod, addr);
 	if (ln) {
 		int col;
-		const char *f = dwfl_lineinfo(ln, NULL, &lline, &col, NULL, NULL);
+		const char *f = dwfl_lineinfo(ln, NULL, &base.line, &col, NULL, NULL);
 		if (f)
-			lfile = xstrdup(f);
+			base.file = xstrdup(f);
 	}
 	cu = dwfl_module_addrdie(sm->mod, addr, &bias);
-	if (cu) {
-		Dwarf_Die *scopes = NULL, *chain = NULL;
-		int n = dwarf_getscopes(cu, addr - bias, &scopes), i;
-		/* dwarf_getscopes leaves an inlined instance through its
-		 * abstract origin; the concrete chain of the innermost
-		 * function-like scope has every inlined caller */
-		for (i = 0; i < n; i++) {
-			int tag = dwarf_tag(&scopes[i]);
-			if (tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram) {
-				int m = dwarf_getscopes_die(&scopes[i], &chain);
-				if (m > 0) {
-					free(scopes);
-					scopes = chain;
-					n = m;
-				}
-				break;
-			}
-		}
-		char *file = lfile;
-		int line = lline;
-		for (i = 0; i < n; i++) {
-			int tag = dwarf_tag(&scopes[i]);
-			char *owned;
-			const char *nm;
-			struct symrow r;
-			if (tag != DW_TAG_inlined_subroutine)
-				continue;
-			nm = die_name(&scopes[i], &owned);
-			r = base;
-			r.function = fn_name(c, nm);
-			r.function_offset = 0;
-			r.file = file;
-			r.line = line;
-			r.inlined = 1;
-			add_row(sf, &r);
-			call_site(cu, &scopes[i], &file, &line);
-		}
-		if (n > 0) {
-			/* the physical frame: the ELF symbol's name when there is
-			 * one (qualified for C++), else the subprogram's */
-			base.file = file;
-			base.line = line;
-			if (!sym) {
-				for (i = 0; i < n; i++)
-					if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram) {
-						char *owned;
-						sym = die_name(&scopes[i], &owned);
-						break;
-					}
-			}
-			base.function = fn_name(c, sym);
-			add_row(sf, &base);
-			free(scopes);
-			return;
-		}
-		free(scopes);
+	if (cu)
+		n = scope_chain(cu, addr - bias, &scopes);
+	if (n) {
+		add_inline_rows(c, cu, scopes, n, &base, &base.file, &base.line, sf);
+		/* the physical frame: the ELF symbol's name when there is one
+		 * (qualified for C++), else the subprogram's */
+		for (i = 0; !sym && i < n; i++)
+			if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram)
+				sym = die_name(&scopes[i]);
 	}
+	free(scopes);
 	base.function = fn_name(c, sym);
-	base.file = lfile;
-	base.line = lline;
 	add_row(sf, &base);
 }
 
@@ -463,16 +438,8 @@ static int from_cache(const struct process *cache, const struct process *p, uint
 		return 0;
 	sf->rows = xcalloc(old->nrows, sizeof(*sf->rows));
 	sf->nrows = old->nrows;
-	for (i = 0; i < old->nrows; i++) {
-		const struct symrow *o = &old->rows[i];
-		struct symrow *r = &sf->rows[i];
-		*r = *o;
-		r->function = o->function ? xstrdup(o->function) : NULL;
-		r->file = o->file ? xstrdup(o->file) : NULL;
-		r->module = o->module ? xstrdup(o->module) : NULL;
-		r->module_path = o->module_path ? xstrdup(o->module_path) : NULL;
-		r->build_id = o->build_id ? xstrdup(o->build_id) : NULL;
-	}
+	for (i = 0; i < old->nrows; i++)
+		symrow_copy(&sf->rows[i], &old->rows[i]);
 	return 1;
 }
 
@@ -482,7 +449,8 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-void symbolize_process(struct process *p, int pfd, const struct symbolize_opts *o)
+void symbolize_process(struct process *p, const struct target_files *files,
+			const struct symbolize_opts *o)
 {
 	struct sctx c;
 	size_t i, j, n = 0, total = 0;
@@ -491,23 +459,21 @@ void symbolize_process(struct process *p, int pfd, const struct symbolize_opts *
 
 	memset(&c, 0, sizeof(c));
 	c.p = p;
-	c.pfd = pfd;
+	c.files = files;
 	c.o = o;
-	modfiles_init(&c.files, p->mm_dirfd > 0 ? p->mm_dirfd : pfd, MAX_MODULE_SIZE);
-	cur = &c;
 	c.dwfl = dwfl_begin(&callbacks);
 	build_modules(&c);
 
-	/* the distinct PCs; the low bit of the key says "exact PC" */
+	/* the distinct PCs */
 	for (i = 0; i < p->nthreads; i++)
 		total += p->threads[i].npcs;
-	keys = xmalloc((total ? total : 1) * sizeof(*keys));
+	keys = xmalloc_array(total, sizeof(*keys));
 	for (i = 0; i < p->nthreads; i++)
 		for (j = 0; j < p->threads[i].npcs; j++)
 			keys[n++] = p->threads[i].pcs[j];
 	qsort(keys, n, sizeof(*keys), cmp_u64);
-	p->sym_pcs = xmalloc((n ? n : 1) * sizeof(*p->sym_pcs));
-	p->syms = xcalloc(n ? n : 1, sizeof(*p->syms));
+	p->sym_pcs = xmalloc_array(n, sizeof(*p->sym_pcs));
+	p->syms = xcalloc(n, sizeof(*p->syms));
 	p->nsyms = 0;
 	for (i = 0; i < n; i++)
 		if (!i || keys[i] != keys[i - 1])
@@ -517,7 +483,8 @@ void symbolize_process(struct process *p, int pfd, const struct symbolize_opts *
 	for (i = 0; i < p->nthreads; i++) {
 		struct thread *t = &p->threads[i];
 		for (j = 0; j < t->npcs; j++) {
-			struct symframe *sf = (struct symframe *)process_symframe(p, t->pcs[j]);
+			const struct symframe *found = process_symframe(p, t->pcs[j]);
+			struct symframe *sf = found ? &p->syms[found - p->syms] : NULL;
 			if (!sf || sf->nrows)
 				continue;
 			if (o->cache && from_cache(o->cache, p, t->pcs[j], sf))
@@ -528,13 +495,12 @@ void symbolize_process(struct process *p, int pfd, const struct symbolize_opts *
 	}
 	if (c.dwfl)
 		dwfl_end(c.dwfl);
-	for (i = 0; i < c.nmods; i++) {
+	for (i = 0; i < c.modules.n; i++) {
 		symcache_close(c.mods[i].syms);
 		free(c.mods[i].name);
 		free(c.mods[i].build_id);
 	}
 	free(c.mods);
-	cur = NULL;
-	modfiles_release(&c.files);
+	modules_release(&c.modules);
 	p->t_symbolize = now_ns() - t0;
 }

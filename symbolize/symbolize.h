@@ -24,10 +24,12 @@ struct symbolize_opts {
 	const struct process *cache;
 };
 
-/* Symbolize every distinct PC of every thread into p->sym_pcs/p->syms.
- * pfd is the target's /proc/PID directory fd.  Never fails as a whole:
- * a PC that cannot be resolved keeps its module and offset. */
-void symbolize_process(struct process *p, int pfd, const struct symbolize_opts *o);
+/* Symbolize every distinct PC of every thread into p->sym_pcs/p->syms,
+ * opening the module files through `files` (attach/modfile.c opens them
+ * as described above).  Never fails as a whole: a PC that cannot be
+ * resolved keeps its module and offset. */
+void symbolize_process(struct process *p, const struct target_files *files,
+		       const struct symbolize_opts *o);
 
 /* The cache of uncompressed debug files (debugcache.c).  open: a
  * descriptor of the cached copy for build ID bits[0..n), or -1.  add:

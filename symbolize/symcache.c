@@ -61,10 +61,8 @@ struct symcache {
 static void free_rows(struct symrow *rows, size_t n)
 {
 	size_t i;
-	for (i = 0; i < n; i++) {
-		free(rows[i].function);
-		free(rows[i].file);
-	}
+	for (i = 0; i < n; i++)
+		symrow_release(&rows[i]);
 	free(rows);
 }
 
@@ -199,16 +197,14 @@ int symcache_get(const struct symcache *c, uint64_t module_offset, int exact,
 	sf->rows = xcalloc(e->nrows, sizeof(*sf->rows));
 	sf->nrows = e->nrows;
 	for (i = 0; i < e->nrows; i++) {
-		struct symrow *r = &sf->rows[i];
-		*r = *base;
-		r->module = base->module ? xstrdup(base->module) : NULL;
-		r->module_path = base->module_path ? xstrdup(base->module_path) : NULL;
-		r->build_id = base->build_id ? xstrdup(base->build_id) : NULL;
-		r->function = e->rows[i].function ? xstrdup(e->rows[i].function) : NULL;
-		r->function_offset = e->rows[i].function_offset;
-		r->file = e->rows[i].file ? xstrdup(e->rows[i].file) : NULL;
-		r->line = e->rows[i].line;
-		r->inlined = e->rows[i].inlined;
+		/* the module's fields from base, the rest from the cache */
+		struct symrow r = *base;
+		r.function = e->rows[i].function;
+		r.function_offset = e->rows[i].function_offset;
+		r.file = e->rows[i].file;
+		r.line = e->rows[i].line;
+		r.inlined = e->rows[i].inlined;
+		symrow_copy(&sf->rows[i], &r);
 	}
 	return 1;
 }

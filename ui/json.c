@@ -119,7 +119,7 @@ json_object *ui_json_group(const struct process *p, const struct group *g)
 		v[i] = p->threads[g->members[i]].tid;
 	qsort(v, g->nmembers, sizeof(*v), cmp_tid);
 	for (i = 0; i < g->nmembers; i++) {
-		const struct thread *t = process_find_thread((struct process *)p, v[i]);
+		const struct thread *t = process_thread(p, v[i]);
 		json_object_array_add(tids, json_object_new_int(v[i]));
 		json_object_array_add(names, json_object_new_string(t ? t->name : ""));
 	}
@@ -139,7 +139,7 @@ json_object *ui_json_process(const struct process *p, int kernel)
 	json_object *o = json_object_new_object(), *th = json_object_new_array(),
 		    *gr = json_object_new_array();
 	size_t i;
-	json_object_object_add(o, "schema", json_object_new_int(1));
+	json_object_object_add(o, "schema", json_object_new_int(INSPECT_JSON_SCHEMA));
 	json_object_object_add(o, "pid", json_object_new_int(p->pid));
 	json_object_object_add(o, "command", json_object_new_string(p->comm));
 	json_object_object_add(o, "exe", str_or_null(p->exe));

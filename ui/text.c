@@ -87,6 +87,8 @@ static void frame_rows(FILE *out, const struct process *p, const struct thread *
 	size_t i, j, k = 0, run;
 	for (i = 0; i < t->npcs; i++) {
 		const struct symframe *sf = process_symframe(p, t->pcs[i]);
+		struct symrow fallback;
+		size_t nrows;
 		/* recursion: a run of the same return address is shown once */
 		for (run = 1; i + run < t->npcs && t->pcs[i + run] == t->pcs[i]; run++)
 			;
@@ -98,8 +100,7 @@ static void frame_rows(FILE *out, const struct process *p, const struct thread *
 			i += run - 1;
 			continue;
 		}
-		struct symrow fallback;
-		size_t nrows = sf ? sf->nrows : 0;
+		nrows = sf ? sf->nrows : 0;
 		if (!nrows) {
 			memset(&fallback, 0, sizeof(fallback));
 			fallback.pc = t->pcs[i];

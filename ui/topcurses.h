@@ -5,10 +5,7 @@
 #ifndef INSPECT_TOPCURSES_H
 #define INSPECT_TOPCURSES_H
 
-#include "top.h"
-
-enum { TOPKEY_NONE = -1, TOPKEY_UP = 0x1000, TOPKEY_DOWN, TOPKEY_PGUP, TOPKEY_PGDN,
-       TOPKEY_HOME, TOPKEY_END, TOPKEY_ENTER, TOPKEY_BACK, TOPKEY_ESC, TOPKEY_RESIZE };
+#include "toplayout.h"
 
 int topc_start(int color);	/* 0, or -1 when the terminal cannot be used */
 void topc_size(int *width, int *height);

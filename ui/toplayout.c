@@ -2,7 +2,7 @@
  * toplayout.c - the screen of `inspect top` as lines of text.
  */
 #define _GNU_SOURCE
-#include "top.h"
+#include "toplayout.h"
 #include "../util/util.h"
 
 #include <stdarg.h>
@@ -135,10 +135,12 @@ size_t top_layout(const struct top_state *s, const struct top_row *rows, size_t 
 			    r->cpu_pct, b, ww, ww, wait, fw, fw, r->frame, r->names);
 	}
 	if (v->interactive && height > 0) {
+		struct sb hint = { 0 };
 		while ((int)n < height - 1)
 			add(&l, &n, &cap, width, TOP_A_NORMAL, "%s", "");
-		add(&l, &n, &cap, width, TOP_A_HEADER,
-		    "q quit  Enter stack  t threads  s sort  / filter  p pause  +/- interval  ? help");
+		top_keys_hint(&hint);
+		add(&l, &n, &cap, width, TOP_A_HEADER, "%s", sb_str(&hint));
+		sb_release(&hint);
 	}
 	*out = l;
 	return n;
@@ -170,7 +172,7 @@ size_t top_stack_lines(const struct top_state *s, const struct top_row *row, int
 	add(&l, &n, &cap, width, TOP_A_NORMAL, "  %s [%s]", row->names, tids.buf ? tids.buf : "");
 	sb_release(&tids);
 	for (i = 0; s->have_stacks && i < row->ntids && !t; i++)
-		t = process_find_thread((struct process *)p, row->tids[i]);
+		t = process_thread(p, row->tids[i]);
 	if (!t) {
 		add(&l, &n, &cap, width, TOP_A_NORMAL, "  (no stack sample of %s yet)",
 		    row->ntids > 1 ? "these threads" : "this thread");
@@ -209,20 +211,7 @@ size_t top_stack_lines(const struct top_state *s, const struct top_row *row, int
 
 size_t top_help_lines(struct top_line **out)
 {
-	static const char *const text[] = {
-		"inspect top - keys",
-		"",
-		"  Up/Down PgUp/PgDn Home/End   move",
-		"  Enter                        the full stack of the row",
-		"  Esc, Backspace               back",
-		"  t                            threads / groups",
-		"  s                            sort: count, CPU, blocked time, name",
-		"  /                            filter by function, name or wait kind (Esc clears)",
-		"  p                            pause / resume refreshing",
-		"  + -                          refresh interval",
-		"  k                            kernel stacks in the stack view",
-		"  ?                            this help",
-		"  q                            quit",
+	static const char *const after[] = {
 		"",
 		"CPU, states and waits come from /proc every refresh and stop nothing.",
 		"Stacks are sampled every few seconds with a short stop of every thread,",
@@ -230,10 +219,15 @@ size_t top_help_lines(struct top_line **out)
 		"",
 		"Any key to go back.",
 	};
+	char rows[32][96];
 	struct top_line *l = NULL;
-	size_t n = 0, cap = 0, i;
-	for (i = 0; i < sizeof(text) / sizeof(*text); i++)
-		add(&l, &n, &cap, 0, i ? TOP_A_NORMAL : TOP_A_TITLE, "%s", text[i]);
+	size_t n = 0, cap = 0, i, nk = top_keys_help(rows, 32);
+	add(&l, &n, &cap, 0, TOP_A_TITLE, "%s", "inspect top - keys");
+	add(&l, &n, &cap, 0, TOP_A_NORMAL, "%s", "");
+	for (i = 0; i < nk; i++)
+		add(&l, &n, &cap, 0, TOP_A_NORMAL, "%s", rows[i]);
+	for (i = 0; i < sizeof(after) / sizeof(*after); i++)
+		add(&l, &n, &cap, 0, TOP_A_NORMAL, "%s", after[i]);
 	*out = l;
 	return n;
 }

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include "../model/model.h"
+#include "../model/count.h"
 
 struct render_opts {
 	int color;		/* ANSI colours */
@@ -18,6 +19,19 @@ struct render_opts {
 
 void render_text(FILE *out, const struct process *p, const struct render_opts *o);
 void render_json(FILE *out, const struct process *p, const struct render_opts *o);
+
+/* One sample of `inspect count` (countout.c) */
+struct count_sample {
+	size_t counted;		/* threads the filters selected */
+	int filtered;		/* a filter was given: say `counted` */
+	enum count_by by;
+	const struct tally *tally;	/* the breakdown */
+	int json;
+	int line_mode;		/* --samples: one line (or one JSON object) each */
+};
+void render_count_sample(FILE *out, const struct process *p, const struct count_sample *c);
+/* "grown mutex@f 2 -> 5 (+3)" for each */
+void render_growth(FILE *out, const struct growth *v, size_t n);
 
 /* "worker-1, worker-2 (+3 more)": the distinct thread names of a group. */
 char *group_names(const struct process *p, const struct group *g, size_t max,

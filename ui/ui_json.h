@@ -8,6 +8,9 @@
 #include <json.h>
 #include "../model/model.h"
 
+/* The number every top-level object carries as "schema" */
+#define INSPECT_JSON_SCHEMA 1
+
 json_object *ui_json_wait(const struct wait *w);
 json_object *ui_json_frames(const struct process *p, const struct thread *t);
 json_object *ui_json_group(const struct process *p, const struct group *g);

@@ -27,6 +27,20 @@ static void *check(void *p)
 void *xmalloc(size_t n) { return check(malloc(n ? n : 1)); }
 void *xcalloc(size_t n, size_t size) { return check(calloc(n ? n : 1, size ? size : 1)); }
 void *xrealloc(void *p, size_t n) { return check(realloc(p, n ? n : 1)); }
+void *xmalloc_array(size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size)
+		check(NULL);
+	return xmalloc(n * size);
+}
+
+void *xrealloc_array(void *p, size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size)
+		check(NULL);
+	return xrealloc(p, n * size);
+}
+
 char *xstrdup(const char *s) { return check(strdup(s ? s : "")); }
 char *xstrndup(const char *s, size_t n) { return check(strndup(s ? s : "", n)); }
 
@@ -127,10 +141,10 @@ struct arena_chunk {
  * all their pages in one call, where touching them one by one costs a
  * page fault each.  A chunk of 1 MiB or more is also laid out on
  * transparent huge pages where the system allows them (madvise mode, as
- * Debian sets it): on a VM with shadow page tables, each 4 KiB page costs
- * 8-9 us again at the first access from the kernel (process_vm_readv
- * writing a stack copy) and again from user space (the unwinder reading
- * it), about 10 ms of a 1,000-thread dump; a 2 MiB page costs that once.
+ * Debian sets it): where page tables are shadowed (a virtual machine),
+ * each 4 KiB page costs microseconds again at the first access from the
+ * kernel (process_vm_readv writing a stack copy) and again from user
+ * space (the unwinder reading it); a 2 MiB page costs that once.
  */
 static void arena_add(struct arena *a, size_t size)
 {
@@ -191,7 +205,7 @@ void arena_reserve(struct arena *a, size_t n)
 		arena_add(a, n);
 }
 
-void arena_free(struct arena *a)
+void arena_release(struct arena *a)
 {
 	while (a->head) {
 		struct arena_chunk *c = a->head;
@@ -234,6 +248,17 @@ uint64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+void deadline_ts(struct timespec *ts, uint64_t ns)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += (time_t)(ns / 1000000000u);
+	ts->tv_nsec += (long)(ns % 1000000000u);
+	if (ts->tv_nsec >= 1000000000) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000;
+	}
 }
 
 ssize_t pread_file(int fd, char *buf, size_t size)

@@ -17,6 +17,11 @@
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
+/* n elements of size bytes: aborts when n * size overflows, as when the
+ * memory cannot be had.  0 elements give a valid pointer, as xmalloc's
+ * 0 bytes do. */
+void *xmalloc_array(size_t n, size_t size);
+void *xrealloc_array(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* n bytes as lower-case hex, a new string */
@@ -26,10 +31,13 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Grow *v (of *cap elements of size elem) so that index `need` fits. */
 void grow(void **v, size_t *cap, size_t need, size_t elem);
 
+/* A growable string.  { 0 } is an empty one; its buf is NULL until the
+ * first add, so print an sb that may be empty with sb_str(). */
 struct sb {
 	char *buf;
 	size_t len, cap;
 };
+#define sb_str(sb) ((sb)->buf ? (sb)->buf : "")
 void sb_addf(struct sb *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_adds(struct sb *sb, const char *s);
 char *sb_detach(struct sb *sb);	/* returns buf ("" if empty); sb is reset */
@@ -46,16 +54,19 @@ void *arena_alloc(struct arena *a, size_t n);	/* 16-byte aligned */
 /* Room for n bytes of arena_alloc in one chunk, made before the threads
  * are held: its pages are in place, no page fault while they are held. */
 void arena_reserve(struct arena *a, size_t n);
-void arena_free(struct arena *a);
+void arena_release(struct arena *a);
 
 /* Make the next `bytes` of malloc come from pages already in place.  A
- * first touch of a page costs a fault (12 us on our VM; 1,300 faults were
- * a tenth of a 1,000-thread run); one madvise(MADV_POPULATE_WRITE) puts
- * them all in at a fraction of that, on transparent huge pages where the
- * heap spans them (see arena_add in util.c).  Best effort. */
+ * first touch of a page costs a fault, each one microseconds on a
+ * virtual machine; one madvise(MADV_POPULATE_WRITE) puts them all in at
+ * a fraction of that, on transparent huge pages where the heap spans
+ * them (see arena_add in util.c).  Best effort. */
 void heap_prefault(size_t bytes);
 
 uint64_t now_ns(void);		/* CLOCK_MONOTONIC */
+/* CLOCK_REALTIME now + ns, for the timed waits (pthread_timedjoin_np) */
+struct timespec;
+void deadline_ts(struct timespec *ts, uint64_t ns);
 
 /* Read at most size-1 bytes of dirfd/path into buf, NUL-terminated.
  * Meant for small /proc files: a read that ends in a newline with room

@@ -14,6 +14,7 @@
  * /proc/self/root, regular files only, inode checked.
  */
 #define _GNU_SOURCE
+#include "../../attach/modfile.h"
 #include "../../symbolize/symbolize.h"
 #include "../../util/util.h"
 
@@ -33,6 +34,8 @@ static size_t symfile(const char *path)
 	struct mapping m;
 	struct thread t;
 	struct symbolize_opts o;
+	struct modfiles mf;
+	struct target_files files;
 	struct stat st;
 	char abs[PATH_MAX];
 	size_t i, n, rows = 0;
@@ -63,7 +66,10 @@ static size_t symfile(const char *path)
 	memset(&o, 0, sizeof(o));
 	pfd = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	p.mm_dirfd = pfd;
-	symbolize_process(&p, pfd, &o);
+	modfiles_init(&mf, pfd, MODFILE_MAX_SIZE);
+	files = modfiles_opener(&mf);
+	symbolize_process(&p, &files, &o);
+	modfiles_release(&mf);
 	for (i = 0; i < p.nsyms; i++)
 		rows += p.syms[i].nrows;
 	/* the parts that are ours, not the symbolizer's */
@@ -73,7 +79,7 @@ static size_t symfile(const char *path)
 	p.nthreads = 0;
 	free(t.pcs);
 	free(t.activation);
-	process_free(&p);
+	process_clear(&p);
 	close(pfd);
 	return rows;
 }

@@ -99,7 +99,7 @@ int main(void)
 	CHECK(p.threads[5].wait.kind == WAIT_RUNNING);
 	CHECK(p.groups[0].wait.kind == WAIT_CONDITION);
 	CHECK_STR(p.groups[0].wait.detail, "0x1000");
-	process_free(&p);
+	process_clear(&p);
 
 	/* --threads: one group per thread, in TID order */
 	process_init(&p, 1);
@@ -111,7 +111,7 @@ int main(void)
 	CHECK(p.ngroups == 2);
 	classify_threads(&p);
 	CHECK(p.threads[1].wait.kind == WAIT_SLEEP);
-	process_free(&p);
+	process_clear(&p);
 
 	/* a zombie, a stopped and a D-state thread */
 	process_init(&p, 1);
@@ -124,6 +124,6 @@ int main(void)
 	CHECK(p.threads[0].wait.kind == WAIT_ZOMBIE);
 	CHECK(p.threads[1].wait.kind == WAIT_STOPPED);
 	CHECK(p.threads[2].wait.kind == WAIT_DISK);
-	process_free(&p);
+	process_clear(&p);
 	return u_done();
 }

@@ -1,6 +1,6 @@
 /* test_top.c - the top model and layout, without a terminal. */
 #include "../../model/top.h"
-#include "../../ui/top.h"
+#include "../../ui/toplayout.h"
 #include "../../util/util.h"
 #include "unit.h"
 
@@ -88,5 +88,36 @@ int main(void)
 	top_lines_free(lines, nl);
 	free(rows);
 	top_release(&s);
+
+	/* a group's names are whole names: worker-1 after worker-10 */
+	top_init(&s);
+	snap(&p, 0);
+	snprintf(p.threads[0].name, sizeof(p.threads[0].name), "worker-10");
+	snprintf(p.threads[1].name, sizeof(p.threads[1].name), "worker-1");
+	snprintf(p.threads[2].name, sizeof(p.threads[2].name), "worker-10");
+	top_refresh(&s, &p, 1000, 100);
+	n = top_rows(&s, 0, TOP_SORT_COUNT, "", &rows);
+	CHECK_STR(rows[0].names, "worker-10, worker-1, worker-3");
+	free(rows);
+	top_release(&s);
+
+	/* one key table: the keys do what the help and the footer say */
+	CHECK(top_key_action('q', 0) == TOPACT_QUIT && top_key_action('q', 1) == TOPACT_QUIT);
+	CHECK(top_key_action(TOPKEY_ENTER, 0) == TOPACT_STACK);
+	CHECK(top_key_action(TOPKEY_ESC, 1) == TOPACT_BACK);
+	CHECK(top_key_action(TOPKEY_ESC, 0) == TOPACT_CLEAR_FILTER);
+	CHECK(top_key_action('t', 1) == TOPACT_NONE);	/* not in the stack view */
+	CHECK(top_key_action('x', 0) == TOPACT_NONE);
+	nl = top_help_lines(&lines);
+	CHECK(has(lines, nl, "inspect top - keys"));
+	CHECK(has(lines, nl, "Enter") && has(lines, nl, "quit") && has(lines, nl, "this help"));
+	top_lines_free(lines, nl);
+	{
+		struct sb hint = { 0 };
+		top_keys_hint(&hint);
+		CHECK_STR(hint.buf, "q quit  Enter stack  t threads  s sort  / filter  p pause  "
+			  "+/- interval  ? help");
+		sb_release(&hint);
+	}
 	return u_done();
 }

@@ -3,7 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "modfile.h"
-#include "util.h"
+#include "../util/util.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -94,4 +94,20 @@ int modfiles_open_mapping(const struct modfiles *f, uint64_t start, uint64_t end
 	if (deleted || !path)
 		return -1;
 	return open_path(f, path, inode);
+}
+
+static int opener_mapping(const void *ctx, const struct mapping *m)
+{
+	return modfiles_open_mapping(ctx, m->start, m->end, m->path, m->deleted, m->inode);
+}
+
+static int opener_path(const void *ctx, const char *path)
+{
+	return modfiles_open_path(ctx, path);
+}
+
+struct target_files modfiles_opener(const struct modfiles *f)
+{
+	struct target_files t = { f, opener_mapping, opener_path };
+	return t;
 }

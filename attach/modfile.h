@@ -18,7 +18,12 @@
 #ifndef INSPECT_MODFILE_H
 #define INSPECT_MODFILE_H
 
+#include "../model/model.h"
+
 #include <stdint.h>
+
+/* larger "libraries" are refused */
+#define MODFILE_MAX_SIZE (4ull << 30)
 
 struct modfiles {
 	int mfd;		/* /proc/PID (or a live task's dir): not owned */
@@ -38,5 +43,9 @@ int modfiles_open_path(const struct modfiles *f, const char *path);
  * none); a file opened by path must have the mapping's inode. */
 int modfiles_open_mapping(const struct modfiles *f, uint64_t start, uint64_t end,
 			  const char *path, int deleted, uint64_t inode);
+
+/* The same two, as the later stages take them (model.h): symbolize/
+ * opens the target's files through this without knowing how. */
+struct target_files modfiles_opener(const struct modfiles *f);
 
 #endif

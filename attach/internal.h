@@ -1,0 +1,37 @@
+/*
+ * internal.h - what the files of attach/ share among themselves; the
+ * rest of the program uses attach.h.
+ */
+#ifndef INSPECT_ATTACH_INTERNAL_H
+#define INSPECT_ATTACH_INTERNAL_H
+
+#include "attach.h"
+
+#define PF_KTHREAD 0x00200000	/* a kernel thread, in stat's flags */
+
+/* The number after `key` ("\nTgid:") in a /proc status file, or -1 */
+long proc_status_field(const char *buf, const char *key);
+
+/* dirfd/cmdline with its NULs as spaces (at most max bytes), or NULL */
+char *proc_read_cmdline(int dirfd, size_t max);
+
+/* blocked.c: start the calibration of the blocked-time clock on each
+ * CPU a blocked thread of p last ran on; proc_blocked_times ends it. */
+void blocked_start(struct process *p);
+
+/* maps.c: dirfd/maps into m (each path its own copy); 0, or -1 with
+ * errno set when it cannot be read. */
+int maps_read(int dirfd, struct maps *m);
+
+/* procnet.c: what fd `fd` of the target is ("TCP 127.0.0.1:80 -> ...",
+ * "pipe 1234", a path), a new string, or NULL when it is not open.  The
+ * socket tables are read once per socktab, at its first socket. */
+struct socktab {
+	int loaded;
+	struct sock *v;
+	size_t n, cap;
+};
+char *procnet_fd_target(int pfd, int fd, struct socktab *st);
+void procnet_release(struct socktab *st);
+
+#endif

@@ -1,0 +1,271 @@
+/*
+ * count.c - see count.h.
+ */
+#define _GNU_SOURCE
+#include "count.h"
+
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const count_by_names[] = { "total", "kind", "name", "group", "function", NULL };
+
+void tally_add(struct tally *t, const char *key)
+{
+	size_t i, nalloc = t->nalloc;
+	for (i = 0; i < t->len; i++)
+		if (!strcmp(t->keys[i], key)) {
+			t->n[i]++;
+			return;
+		}
+	grow((void **)&t->keys, &t->nalloc, t->len, sizeof(*t->keys));
+	grow((void **)&t->n, &nalloc, t->len, sizeof(*t->n));
+	t->keys[t->len] = xstrdup(key);
+	t->n[t->len++] = 1;
+}
+
+void tally_release(struct tally *t)
+{
+	size_t i;
+	for (i = 0; i < t->len; i++)
+		free(t->keys[i]);
+	free(t->keys);
+	free(t->n);
+	memset(t, 0, sizeof(*t));
+}
+
+void tally_sort(struct tally *t)
+{
+	size_t i, j;
+	for (i = 1; i < t->len; i++)
+		for (j = i; j > 0 && (t->n[j] > t->n[j - 1] ||
+				      (t->n[j] == t->n[j - 1] &&
+				       strcmp(t->keys[j], t->keys[j - 1]) < 0)); j--) {
+			char *k = t->keys[j];
+			long n = t->n[j];
+			t->keys[j] = t->keys[j - 1];
+			t->n[j] = t->n[j - 1];
+			t->keys[j - 1] = k;
+			t->n[j - 1] = n;
+		}
+}
+
+int count_needs_stacks(enum count_by by, const struct count_filter *f)
+{
+	return by == COUNT_BY_GROUP || by == COUNT_BY_FUNCTION || f->nre ||
+	       f->kind == WAIT_MUTEX || f->kind == WAIT_RWLOCK || f->kind == WAIT_CONDITION ||
+	       f->kind == WAIT_SEMAPHORE || f->kind == WAIT_JOIN;
+}
+
+/* worker-17 -> worker-*, pool3 -> pool* */
+static void fold_name(const char *in, char *out, size_t size)
+{
+	size_t n = strlen(in);
+	while (n && in[n - 1] >= '0' && in[n - 1] <= '9')
+		n--;
+	if (n == strlen(in))
+		snprintf(out, size, "%s", in);
+	else
+		snprintf(out, size, "%.*s*", (int)n, in);
+}
+
+static int thread_matches(const struct process *p, const struct thread *t,
+			  const struct count_filter *f)
+{
+	size_t i, j, k;
+	for (i = 0; i < t->npcs; i++) {
+		const struct symframe *sf = process_symframe(p, t->pcs[i]);
+		for (j = 0; sf && j < sf->nrows; j++)
+			for (k = 0; k < f->nre; k++)
+				if (sf->rows[j].function &&
+				    !regexec(&f->re[k], sf->rows[j].function, 0, NULL, 0))
+					return 1;
+	}
+	return 0;
+}
+
+size_t count_select(const struct process *p, const struct count_filter *f, uint8_t *mask)
+{
+	size_t i, n = 0;
+	for (i = 0; i < p->nthreads; i++) {
+		const struct thread *t = &p->threads[i];
+		mask[i] = 0;
+		if (f->name_glob && fnmatch(f->name_glob, t->name, 0))
+			continue;
+		if (f->kind >= 0 && (int)t->wait.kind != f->kind)
+			continue;
+		if (f->nre && !thread_matches(p, t, f))
+			continue;
+		mask[i] = 1;
+		n++;
+	}
+	return n;
+}
+
+void group_label(const struct process *p, const struct group *g, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s@%s", wait_kind_key(g->wait.kind),
+		 thread_telling_function(p, g->first));
+}
+
+/* each function of a thread's stack once */
+static void add_functions(const struct process *p, const struct thread *th, struct tally *t)
+{
+	struct tally seen = { 0 };
+	size_t j, k, s;
+	for (j = 0; j < th->npcs; j++) {
+		const struct symframe *sf = process_symframe(p, th->pcs[j]);
+		for (k = 0; sf && k < sf->nrows; k++) {
+			const char *fn = sf->rows[k].function;
+			int dup = 0;
+			if (!fn)
+				continue;
+			for (s = 0; s < seen.len && !dup; s++)
+				dup = !strcmp(seen.keys[s], fn);
+			if (!dup) {
+				tally_add(&seen, fn);
+				tally_add(t, fn);
+			}
+		}
+	}
+	tally_release(&seen);
+}
+
+/* t in the order of the wait kinds */
+static void order_by_kind(struct tally *t)
+{
+	struct tally s = { 0 };
+	size_t i;
+	int k;
+	for (k = 0; k < WAIT__COUNT; k++)
+		for (i = 0; i < t->len; i++)
+			if (!strcmp(t->keys[i], wait_kind_key(k))) {
+				tally_add(&s, t->keys[i]);
+				s.n[s.len - 1] = t->n[i];
+			}
+	tally_release(t);
+	*t = s;
+}
+
+void count_breakdown(const struct process *p, enum count_by by, const uint8_t *mask,
+		     struct tally *t)
+{
+	size_t i, j;
+	char buf[512];
+	if (by == COUNT_BY_TOTAL)
+		return;
+	if (by == COUNT_BY_GROUP) {
+		for (i = 0; i < p->ngroups; i++) {
+			const struct group *g = &p->groups[i];
+			group_label(p, g, buf, sizeof(buf));
+			for (j = 0; j < g->nmembers; j++)
+				if (mask[g->members[j]])
+					tally_add(t, buf);
+		}
+		tally_sort(t);
+		return;
+	}
+	for (i = 0; i < p->nthreads; i++) {
+		const struct thread *th = &p->threads[i];
+		if (!mask[i])
+			continue;
+		if (by == COUNT_BY_KIND) {
+			tally_add(t, wait_kind_key(th->wait.kind));
+		} else if (by == COUNT_BY_NAME) {
+			fold_name(th->name, buf, sizeof(buf));
+			tally_add(t, buf);
+		} else {
+			add_functions(p, th, t);
+		}
+	}
+	if (by == COUNT_BY_KIND)
+		order_by_kind(t);
+	else
+		tally_sort(t);
+}
+
+void signature_start(struct sb *sb, const char *kind_key)
+{
+	sb_adds(sb, kind_key);
+}
+
+void signature_frame(struct sb *sb, const char *function)
+{
+	sb_adds(sb, "|");
+	if (function)
+		sb_adds(sb, function);
+}
+
+char *group_signature(const struct process *p, const struct group *g)
+{
+	const struct thread *t = g->first;
+	struct sb sb = { 0 };
+	size_t i, j;
+	signature_start(&sb, wait_kind_key(g->wait.kind));
+	for (i = 0; i < t->npcs; i++) {
+		const struct symframe *sf = process_symframe(p, t->pcs[i]);
+		if (!sf || !sf->nrows)
+			signature_frame(&sb, NULL);
+		for (j = 0; sf && j < sf->nrows; j++)
+			signature_frame(&sb, sf->rows[j].function);
+	}
+	return sb_detach(&sb);
+}
+
+void baseline_release(struct baseline *b)
+{
+	size_t i;
+	for (i = 0; i < b->n; i++) {
+		free(b->v[i].signature);
+		free(b->v[i].tids);
+	}
+	free(b->v);
+	memset(b, 0, sizeof(*b));
+}
+
+static int in_baseline(const struct baseline_group *bg, pid_t tid)
+{
+	size_t i;
+	for (i = 0; bg && i < bg->ntids; i++)
+		if (bg->tids[i] == tid)
+			return 1;
+	return 0;
+}
+
+size_t baseline_compare(const struct process *p, const struct baseline *b,
+			const uint8_t *mask, uint8_t *grown, struct growth **out)
+{
+	struct growth *v = NULL;
+	size_t i, j, k, n = 0, nalloc = 0;
+	memset(grown, 0, p->nthreads);
+	for (i = 0; i < p->ngroups; i++) {
+		const struct group *g = &p->groups[i];
+		const struct baseline_group *last = NULL;
+		char *sig = group_signature(p, g);
+		long now = 0, then = 0;
+		for (j = 0; j < g->nmembers; j++)
+			now += mask[g->members[j]];
+		for (k = 0; k < b->n; k++)
+			if (!strcmp(b->v[k].signature, sig)) {
+				then += b->v[k].count;
+				last = &b->v[k];
+			}
+		free(sig);
+		if (now <= then)
+			continue;
+		grow((void **)&v, &nalloc, n, sizeof(*v));
+		group_label(p, g, v[n].label, sizeof(v[n].label));
+		v[n].then = then;
+		v[n].now = now;
+		n++;
+		/* the new threads: those the baseline's group did not list */
+		for (j = 0; j < g->nmembers; j++) {
+			size_t m = g->members[j];
+			if (mask[m])
+				grown[m] = !in_baseline(last, p->threads[m].tid);
+		}
+	}
+	*out = v;
+	return n;
+}
