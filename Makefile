@@ -59,9 +59,12 @@ LIBS = $(PKG_LIBS) $(CURSES_LIBS) -liberty -lpthread
 
 SRC = cli/inspect.c cli/options.c cli/stack.c cli/list.c cli/count.c cli/report.c cli/top.c \
 	attach/proc.c attach/procnet.c attach/blocked.c attach/maps.c attach/proclist.c \
-	attach/capture.c attach/unwind.c attach/vmread.c attach/modfile.c \
-	symbolize/symbolize.c symbolize/demangle.c symbolize/debugcache.c symbolize/symcache.c \
-	model/model.c model/group.c model/wait.c model/top.c model/count.c \
+	attach/capture.c attach/gocapture.c attach/unwind.c attach/gounwind.c attach/vmread.c \
+	attach/modfile.c \
+	symbolize/symbolize.c symbolize/gotab.c symbolize/goruntime.c symbolize/demangle.c \
+	symbolize/debugcache.c symbolize/symcache.c \
+	model/model.c model/group.c model/wait.c model/top.c model/count.c model/golayout.c \
+	model/gogroup.c \
 	ui/text.c ui/json.c ui/countout.c ui/toplayout.c ui/topkeys.c ui/topcurses.c \
 	util/util.c util/syscalls.c
 OBJ = $(SRC:%.c=$(OUT)/%.o)
@@ -172,9 +175,17 @@ $(OUT)/demo-server: demo/demo-server.c
 deps:
 	@sh tests/deps.sh $(DEB_BUILD) $(DEB_TEST)
 
-build-tests: inspect $(FIXTURES) $(UNIT) $(OUT)/demo-server $(OUT)/symfile
+# the Go fixtures, with each Go toolchain installed (tests/go/toolchains.sh)
+$(OUT)/go/.built: tests/fixtures/goleak/main.go tests/fixtures/gochurn/main.go \
+		tests/fixtures/gocgo/main.go \
+		tests/go/build-fixtures.sh
+	$(say) GO $(OUT)/go
+	$(Q)sh tests/go/build-fixtures.sh $(OUT)/go >/dev/null && touch $@
+
+build-tests: inspect $(FIXTURES) $(UNIT) $(OUT)/demo-server $(OUT)/symfile $(OUT)/go/.built
 
 check: deps
+	@sh tests/go/toolchains.sh
 	@$(MAKE) --no-print-directory build-tests
 	@INSPECT_BUILD=$(OUT) sh tests/run.sh $(T)
 
@@ -208,6 +219,7 @@ fuzz: deps-build
 	@for f in tests/fixtures/inlined.c tests/fixtures/states.c; do \
 		cc -g -O1 -pthread -o build/fuzz/seeds/$$(basename $$f .c) $$f; done
 	@cp -f /bin/true build/fuzz/seeds/ 2>/dev/null || true
+	@cp -f build/default/go/goleak-1.19-s build/fuzz/seeds/goleak 2>/dev/null || true
 	@cd build/fuzz && INSPECT_CACHE_DIR=$(CURDIR)/build/fuzz/cache LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp \
 		./fuzz-symfile -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) -seed=$(FUZZ_SEED) -max_len=65536 \
 		-rss_limit_mb=2048 -timeout=20 -print_final_stats=1 corpus seeds; \
@@ -215,10 +227,23 @@ fuzz: deps-build
 
 # a benchmark, not a test: inspect against eu-stack and gdb (see bench/bench.py)
 bench: deps-build
-	@sh tests/deps.sh elfutils gdb python3
+	@sh tests/deps.sh elfutils gdb python3 delve
+	@sh tests/go/toolchains.sh
 	@$(MAKE) --no-print-directory inspect $(OUT)/bench-target $(OUT)/bench-floor \
-		$(OUT)/bench-timeit
+		$(OUT)/bench-timeit $(OUT)/bench-gotarget
 	@python3 bench/bench.py $(OUT) ./inspect $(BENCH_N)
+	@python3 bench/gobench.py $(OUT) ./inspect $(BENCH_GO_N)
+
+# the Go benchmark target, with the newest Go toolchain here, unstripped
+# (Delve needs its DWARF)
+$(OUT)/bench-gotarget: bench/gotarget/main.go
+	@mkdir -p $(OUT)/gotarget-src
+	$(say) GO $@
+	$(Q)cp bench/gotarget/main.go $(OUT)/gotarget-src/ && \
+	  printf 'module gotarget\n\ngo 1.19\n' > $(OUT)/gotarget-src/go.mod && \
+	  go=$$(ls -d /usr/lib/go-1.*/bin/go | sort -V | tail -n 1) && \
+	  cd $(OUT)/gotarget-src && HOME=$(CURDIR)/$(OUT)/gotarget-src GOCACHE=$(CURDIR)/$(OUT)/gocache \
+	  GOTOOLCHAIN=local GOPROXY=off CGO_ENABLED=0 $$go build -o $(CURDIR)/$@ .
 
 deps-build:
 	@sh tests/deps.sh $(DEB_BUILD)

@@ -128,8 +128,16 @@ struct capture_opts {
 enum attach_err capture_process(int pfd, struct process *p,
 				const struct capture_opts *o, struct sb *err);
 
-/* Unwind every captured thread into thread->pcs (max_depth frames). */
-void unwind_process(struct process *p, size_t max_depth);
+/* Unwind every captured thread into thread->pcs (max_depth frames),
+ * and, for a Go program (go: its frame tables, else NULL), every
+ * goroutine into its pcs (gounwind.c). */
+void unwind_process(struct process *p, const struct go_frames *go, size_t max_depth);
+void go_unwind(struct process *p, const struct go_frames *go, size_t max_depth);
+
+/* A Go program's goroutines as the capture copied them, decoded and
+ * checked (gocapture.c): p->go.gs, or p->go.not_shown saying why none.
+ * After capture_process. */
+void go_decode(struct process *p);
 
 /* Signals that asked the inspector to stop during a capture; 0 if none.
  * The capture blocks SIGINT/SIGTERM/SIGHUP while threads are held and

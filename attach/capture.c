@@ -736,6 +736,16 @@ static void capture_and_release(struct stopper *c, int running_pass)
 }
 
 
+/* Whether a thread was running (and is released by now) */
+static int running_threads(struct stopper *c)
+{
+	size_t i;
+	for (i = 0; i < c->p->nthreads; i++)
+		if (c->tc[i].running && c->tc[i].st != TS_SKIP && c->tc[i].st != TS_GONE)
+			return 1;
+	return 0;
+}
+
 /* threads we know of that may still be alive */
 static size_t held_count(struct stopper *c)
 {
@@ -843,8 +853,11 @@ static void *ptrace_thread_main(void *arg)
 	seize_known(c);
 	seize_new(c);
 	hold_for_tests(c);
-	/* running threads are captured and released first */
+	/* running threads are captured and released first; then a Go
+	 * program's goroutines are copied while the others are held */
 	capture_and_release(c, 1);
+	if (c->rc == ATTACH_OK && !p->exec_seen)
+		go_capture(p, c->o->max_stack, running_threads(c));
 	capture_and_release(c, 0);
 	c->cpu = sched_getcpu();
 	for (i = 0; i < c->nwatch; i++)
@@ -1104,6 +1117,7 @@ enum attach_err capture_process(int pfd, struct process *p,
 	index_threads(&c);
 	tracer_tid = 0;
 	c.tc = xcalloc(c.nalloc, sizeof(*c.tc));
+	go_capture_prepare(p);
 	if (cap_start(&c, &th, &old) == 0) {
 		cap_join(&c, th, &old);
 		if (c.t_first)

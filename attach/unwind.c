@@ -89,6 +89,7 @@ struct uctx {
 	struct pcinfo *pcinfo;
 	size_t npcinfo, pcinfo_cap;	/* cap: a power of two */
 	struct modfiles files;
+	const struct go_frames *go;	/* a Go program's frame tables, or NULL */
 };
 
 /*
@@ -706,6 +707,30 @@ static enum restart restart_by_frame_pointer(struct uctx *u, unw_addr_space_t as
 	return RESTART_GO_ON;
 }
 
+/* A PC in Go code: Go's own frame size at it (the pclntab's pcsp) gives
+ * the return address and the caller's stack pointer; Go's outermost
+ * functions (mstart, rt0_go, mcall, ...) end the walk cleanly.  NONE
+ * when pc is not Go's, or the table does not say. */
+static enum restart restart_by_go_frame(struct uctx *u, unw_addr_space_t as, unw_cursor_t *c,
+					uint64_t ip, uint64_t sp, int exact)
+{
+	struct go_frame fr;
+	uint64_t ra, bp;
+	if (!u->go || !u->go->frame || u->go->frame(u->go->ctx, ip - !exact, &fr) < 0)
+		return RESTART_NONE;
+	if (fr.outermost)
+		return RESTART_END;
+	if (fr.sp_delta < 0 || read_mem(u, sp + (uint64_t)fr.sp_delta, &ra, sizeof(ra)) < 0 || !ra)
+		return RESTART_NONE;
+	/* a Go frame with a frame pointer keeps the caller's just below the
+	 * return address */
+	if (fr.sp_delta >= 8 && read_mem(u, sp + (uint64_t)fr.sp_delta - 8, &bp, sizeof(bp)) == 0)
+		u->regs.rbp = bp;
+	u->regs.rip = ra;
+	u->regs.rsp = sp + (uint64_t)fr.sp_delta + 8;
+	return unw_init_remote(c, as, u) == 0 ? RESTART_GO_ON : RESTART_NONE;
+}
+
 /* The walk: libunwind's steps over CFI, the restarts above where it has
  * none, and the checks that end a corrupt stack (see the file header). */
 static void unwind_thread(struct uctx *u, unw_addr_space_t as, size_t max_depth)
@@ -750,7 +775,9 @@ static void unwind_thread(struct uctx *u, unw_addr_space_t as, size_t max_depth)
 		push(t, &cap, ip, !t->npcs || sig);
 		prev_sp = sp;
 		has_info = has_unwind_info(u, &c, ip);
-		if (!has_info && t->npcs == 1 && after_clone(u, &t->cap.regs))
+		if (!has_info && !sig)
+			r = restart_by_go_frame(u, as, &c, ip, sp, t->npcs == 1);
+		if (r == RESTART_NONE && !has_info && t->npcs == 1 && after_clone(u, &t->cap.regs))
 			r = restart_after_clone(u, as, &c, sp);
 		if (r == RESTART_NONE && !has_info && !sig)
 			r = restart_by_frame_pointer(u, as, &c, ip, sp);
@@ -768,7 +795,7 @@ static void unwind_thread(struct uctx *u, unw_addr_space_t as, size_t max_depth)
 	}
 }
 
-void unwind_process(struct process *p, size_t max_depth)
+void unwind_process(struct process *p, const struct go_frames *go, size_t max_depth)
 {
 	struct uctx u;
 	unw_addr_space_t as;
@@ -776,6 +803,7 @@ void unwind_process(struct process *p, size_t max_depth)
 	uint64_t t0 = now_ns();
 	memset(&u, 0, sizeof(u));
 	u.p = p;
+	u.go = go;
 	u.pages = xcalloc(NPAGES, sizeof(*u.pages));
 	build_modules(&u);
 	modfiles_init(&u.files, p->mm_dirfd > 0 ? p->mm_dirfd : p->pid_dirfd, MODFILE_MAX_SIZE);
@@ -799,5 +827,7 @@ void unwind_process(struct process *p, size_t max_depth)
 	modules_release(&u.modules);
 	free(u.pcinfo);
 	modfiles_release(&u.files);
+	if (go)
+		go_unwind(p, go, max_depth);
 	p->t_unwind = now_ns() - t0;
 }

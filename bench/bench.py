@@ -31,6 +31,8 @@ import sys
 import tempfile
 import time
 
+import benchlib
+
 build, inspect = sys.argv[1], sys.argv[2]
 sizes = [int(n) for n in sys.argv[3:]] or [100, 1000, 10000]
 reps = int(os.environ.get("BENCH_REPS", "7"))
@@ -60,51 +62,10 @@ def tools(pid, n):
 
 
 def run(cmd):
-    """wall seconds, peak RSS KiB, stderr: both measured by bench/timeit.c
-    around the tool's own fork and reap, so python's start-up of the run
-    is in no tool's figures"""
-    p = subprocess.Popen([timeit_bin] + cmd, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        _, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        p.communicate()
-        return None, None, ""
-    m = re.search(r"@@timeit (\d+) (\d+)", err)
-    if not m:
-        return None, None, err
-    return int(m.group(1)) / 1e6, int(m.group(2)), err
+    return benchlib.run(timeit_bin, cmd, timeout)
 
 
-def stall(pid, path):
-    os.kill(pid, signal.SIGUSR1)
-    for _ in range(100):
-        time.sleep(0.01)
-        try:
-            with open(path) as f:
-                v = f.read().strip()
-            if v:
-                os.unlink(path)
-                return int(v) / 1000.0
-        except FileNotFoundError:
-            pass
-    return None
-
-
-def fmt(v, unit=""):
-    if not v:
-        return "-"
-    v = [x for x in v if x is not None]
-    if not v:
-        return "timeout"
-    med = statistics.median(v)
-    return "%.3g%s (%.3g-%.3g)" % (med, unit, min(v), max(v))
-
-
-def med(v):
-    v = [x for x in v if x is not None]
-    return statistics.median(v) if v else None
+stall, fmt, med = benchlib.stall, benchlib.fmt, benchlib.med
 
 
 def top_cpu(pid, iterations):
@@ -124,15 +85,8 @@ topall = {}
 results = {}
 stats = {}
 for n in sizes:
-    tmp = tempfile.mkdtemp(prefix="inspect-bench.")
-    ready = os.path.join(tmp, "ready")
-    proc = subprocess.Popen([target_bin, ready, str(n)])
-    for _ in range(6000):
-        if os.path.exists(ready) and open(ready).read().strip():
-            break
-        time.sleep(0.01)
+    proc, ready = benchlib.start_target(target_bin, n, "inspect-bench.")
     pid = proc.pid
-    time.sleep(0.5)
     print("N=%d: target PID %d, %d threads" % (n, pid, len(os.listdir("/proc/%d/task" % pid))),
           file=sys.stderr)
     for r in range(reps):

@@ -67,6 +67,25 @@ static enum attach_err check_tids(const struct process *p, const pid_t *tids, si
 	return ATTACH_OK;
 }
 
+/* A Go program's tables (symbolize/goruntime.c), read from its
+ * executable before the capture: where its goroutines are */
+static void open_go_tables(int pfd, struct process *p)
+{
+	struct modfiles mf;
+	struct target_files files;
+	modfiles_init(&mf, p->mm_dirfd > 0 ? p->mm_dirfd : pfd, MODFILE_MAX_SIZE);
+	files = modfiles_opener(&mf);
+	go_analyse(p, &files);
+	modfiles_release(&mf);
+}
+
+static void start_over(struct process *p)
+{
+	proc_blocked_times(p);
+	go_tables_close(p);
+	process_clear(p);
+}
+
 /* /proc facts, capture, unwind.  A target that calls exec (or unmaps a
  * library) under us is taken once more from the start; the second time
  * its frames are marked as possibly wrong. */
@@ -79,25 +98,28 @@ static enum attach_err snapshot(int pfd, struct process *p, const struct proc_op
 	int attempt;
 	pid_t pid = p->pid;
 	for (attempt = 0;; attempt++) {
+		struct go_frames gof;
 		process_init(p, pid);
 		sb_release(err);
 		if ((rc = proc_read(pfd, p, po, err)) != ATTACH_OK ||
 		    (rc = check_tids(p, tids, ntids, err)) != ATTACH_OK)
 			return rc;
+		if (!ntids)
+			open_go_tables(pfd, p);
 		rc = capture_process(pfd, p, co, err);
 		if (rc == ATTACH_ESTOP && p->exec_seen && attempt == 0 && !capture_pending_signal()) {
-			proc_blocked_times(p);
-			process_clear(p);
+			start_over(p);
 			continue;	/* it exec'd under us: once more, on the new image */
 		}
 		if (rc != ATTACH_OK)
 			return rc;
-		unwind_process(p, max_depth);
+		go_decode(p);
+		gof = go_frames_of(p);
+		unwind_process(p, p->go.tables ? &gof : NULL, max_depth);
 		if (proc_maps_unchanged(pfd, p))
 			return ATTACH_OK;
 		if (attempt == 0 && !capture_pending_signal()) {
-			proc_blocked_times(p);
-			process_clear(p);
+			start_over(p);
 			continue;
 		}
 		for (i = 0; i < p->nthreads; i++)
@@ -135,6 +157,8 @@ static void analyse(int pfd, struct process *p, const struct report_opts *o)
 		symbolize_process(p, &files, &o->so);
 		modfiles_release(&mf);
 	}
+	go_tables_close(p);
+	go_classify(p, o->go_system);
 	classify_threads(p);
 	classify_groups(p);
 }
@@ -205,6 +229,7 @@ int report_take(pid_t pid, const struct report_opts *o, const pid_t *tids, size_
 	*pfdp = pfd;
 	return status;
 fail:
+	go_tables_close(p);
 	process_clear(p);
 	close(pfd);
 	sb_release(&err);

@@ -17,6 +17,7 @@ struct report_opts {
 	size_t max_depth;
 	int by_thread;		/* one group per thread */
 	int stacks;		/* 0: /proc only, nothing is stopped */
+	int go_system;		/* group a Go program's system goroutines too */
 };
 
 void report_opts_init(struct report_opts *o);

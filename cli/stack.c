@@ -42,6 +42,7 @@ static int run_stack(const struct command *cmd, int argc, char **argv)
 	struct tids tids = { 0 };
 	struct process p;
 	int json = 0, threads = 0, raw = 0, addresses = 0, kernel = 0, stats = 0, color = 0;
+	int goroutines = 0, go_system = 0;
 	int status, pfd;
 	long max_depth = 256, timeout_ms = 250;
 	pid_t pid = 0;
@@ -49,6 +50,11 @@ static int run_stack(const struct command *cmd, int argc, char **argv)
 	const struct opt opts[] = {
 		OPT_BOOL("json", &json, "one JSON object (schema 1, see inspect(1))"),
 		OPT_BOOL("threads", &threads, "one block per thread, no grouping"),
+		OPT_BOOL("goroutines", &goroutines,
+			 "a Go program's goroutines in Go's own dump format,\n"
+			 "one block each (as runtime.Stack and SIGQUIT print them)"),
+		OPT_BOOL("system", &go_system, "a Go program's system goroutines too (GC workers,\n"
+			 "the finalizer, ...), which Go's dumps hide"),
 		OPT_FN("tid", "TID", &tids, add_tid, "only this thread (repeatable)"),
 		OPT_NUM("max-depth", "N", &max_depth, 1, 1000000, "a number",
 			"at most N frames per thread (default 256)"),
@@ -74,6 +80,7 @@ static int run_stack(const struct command *cmd, int argc, char **argv)
 	o.po.want_kstack = ro.kernel = kernel;
 	o.co.timeout_ms = (uint64_t)timeout_ms;
 	ro.addresses = addresses;
+	o.go_system = ro.go_system = go_system;
 	ro.color = !json && cli_use_color(stdout, color_whens[color]);
 	status = report_take(pid, &o, tids.v, tids.n, &p, &pfd);
 	if (status != EXIT_OK && status != EXIT_NOSTACKS)
@@ -81,6 +88,10 @@ static int run_stack(const struct command *cmd, int argc, char **argv)
 	t0 = now_ns();
 	if (json)
 		render_json(stdout, &p, &ro);
+	else if (goroutines && p.go.not_shown)
+		error("%s", p.go.not_shown);
+	else if (goroutines)
+		render_go_dump(stdout, &p, &ro);
 	else
 		render_text(stdout, &p, &ro);
 	fflush(stdout);
@@ -88,6 +99,11 @@ static int run_stack(const struct command *cmd, int argc, char **argv)
 	if (stats)
 		report_print_stats(&p);
 	status = report_status(&p, status);
+	/* a Go program whose goroutines could not be shown is shown in part */
+	if (status == EXIT_OK && p.go.is_go && p.go.not_shown)
+		status = EXIT_PARTIAL;
+	if (goroutines && !p.go.is_go)
+		error("process %d (%s) is not a Go program: it has no goroutines", (int)pid, p.comm);
 	process_clear(&p);
 	close(pfd);
 out:

@@ -101,6 +101,7 @@ void process_clear(struct process *p)
 	free(p->cmdline);
 	free(p->exe);
 	free(p->no_stacks);
+	go_process_release(&p->go);
 	if (p->mm_dirfd > 0 && p->mm_dirfd != p->pid_dirfd)
 		close(p->mm_dirfd);
 	memset(p, 0, sizeof(*p));

@@ -32,6 +32,7 @@
 #include <sys/user.h>
 
 #include "../util/util.h"
+#include "go.h"
 
 /* What a thread waits on.  The key strings are a stable contract
  * (JSON "kind", `inspect count`); see wait_kind_key(). */
@@ -158,6 +159,7 @@ struct symrow {
 	char *file;		/* NULL when no line info */
 	int line;
 	int inlined;
+	int go;			/* named from a Go executable's own tables */
 };
 
 /* A deep copy of *from into *to (every string its own); release frees
@@ -246,6 +248,8 @@ struct process {
 	struct arena stacks;	/* the threads' cap.stack copies */
 	struct group *groups;
 	size_t ngroups;
+
+	struct go_process go;	/* a Go program's goroutines (go.h) */
 
 	/* capture results */
 	int captured;		/* number of threads with a capture */

@@ -296,6 +296,26 @@ static void call_site(Dwarf_Die *cu, Dwarf_Die *die, char **file, int *line)
 static void dwarf_rows(struct sctx *c, struct smod *sm, const struct symrow *b, uint64_t addr,
 		       int act, struct symframe *sf);
 
+/* A PC of a Go executable: its own pclntab names it as Go does (with or
+ * without DWARF and .symtab); 1 when it did */
+static int go_rows(struct sctx *c, const struct symrow *base, uint64_t pc, int act,
+		   struct symframe *sf)
+{
+	struct symrow rows[32];
+	size_t n = go_symbolize(c->p, pc, act, rows, 32), i;
+	for (i = 0; i < n; i++) {
+		struct symrow r = *base;
+		r.function = rows[i].function;
+		r.function_offset = rows[i].function_offset;
+		r.file = rows[i].file;
+		r.line = rows[i].line;
+		r.inlined = rows[i].inlined;
+		r.go = 1;
+		add_row(sf, &r);
+	}
+	return n > 0;
+}
+
 static void symbolize_pc(struct sctx *c, uint64_t pc, int act, struct symframe *sf)
 {
 	uint64_t addr = act ? pc : pc - 1, mpc;
@@ -319,6 +339,8 @@ static void symbolize_pc(struct sctx *c, uint64_t pc, int act, struct symframe *
 	base.module_path = sm->first->path;
 	base.build_id = sm->build_id;
 	base.module_offset = pc - sm->first->start;
+	if (go_rows(c, &base, pc, act, sf))
+		return;
 	if (!sm->mod) {
 		add_row(sf, &base);
 		return;
@@ -449,6 +471,20 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* pc's rows, unless it has them (from an earlier thread, or the cache) */
+static void symbolize_one(struct sctx *c, uint64_t pc, int act)
+{
+	struct process *p = c->p;
+	const struct symframe *found = process_symframe(p, pc);
+	struct symframe *sf = found ? &p->syms[found - p->syms] : NULL;
+	if (!sf || sf->nrows)
+		return;
+	if (c->o->cache && from_cache(c->o->cache, p, pc, sf))
+		return;
+	if (c->dwfl)
+		symbolize_pc(c, pc, act, sf);
+}
+
 void symbolize_process(struct process *p, const struct target_files *files,
 			const struct symbolize_opts *o)
 {
@@ -464,13 +500,23 @@ void symbolize_process(struct process *p, const struct target_files *files,
 	c.dwfl = dwfl_begin(&callbacks);
 	build_modules(&c);
 
-	/* the distinct PCs */
+	/* the distinct PCs: the threads', the goroutines' and where each
+	 * goroutine began and was created */
 	for (i = 0; i < p->nthreads; i++)
 		total += p->threads[i].npcs;
+	for (i = 0; i < p->go.ngs; i++)
+		total += p->go.gs[i].npcs + 2;
 	keys = xmalloc_array(total, sizeof(*keys));
 	for (i = 0; i < p->nthreads; i++)
 		for (j = 0; j < p->threads[i].npcs; j++)
 			keys[n++] = p->threads[i].pcs[j];
+	for (i = 0; i < p->go.ngs; i++) {
+		const struct goroutine *g = &p->go.gs[i];
+		for (j = 0; j < g->npcs; j++)
+			keys[n++] = g->pcs[j];
+		keys[n++] = g->startpc;
+		keys[n++] = g->gopc;
+	}
 	qsort(keys, n, sizeof(*keys), cmp_u64);
 	p->sym_pcs = xmalloc_array(n, sizeof(*p->sym_pcs));
 	p->syms = xcalloc(n, sizeof(*p->syms));
@@ -482,16 +528,15 @@ void symbolize_process(struct process *p, const struct target_files *files,
 	/* exact or return address: take it from the first thread using it */
 	for (i = 0; i < p->nthreads; i++) {
 		struct thread *t = &p->threads[i];
-		for (j = 0; j < t->npcs; j++) {
-			const struct symframe *found = process_symframe(p, t->pcs[j]);
-			struct symframe *sf = found ? &p->syms[found - p->syms] : NULL;
-			if (!sf || sf->nrows)
-				continue;
-			if (o->cache && from_cache(o->cache, p, t->pcs[j], sf))
-				continue;
-			if (c.dwfl)
-				symbolize_pc(&c, t->pcs[j], t->activation[j], sf);
-		}
+		for (j = 0; j < t->npcs; j++)
+			symbolize_one(&c, t->pcs[j], t->activation[j]);
+	}
+	for (i = 0; i < p->go.ngs; i++) {
+		const struct goroutine *g = &p->go.gs[i];
+		for (j = 0; j < g->npcs; j++)
+			symbolize_one(&c, g->pcs[j], g->activation[j]);
+		symbolize_one(&c, g->startpc, 1);	/* a function's entry */
+		symbolize_one(&c, g->gopc, 0);		/* a return address */
 	}
 	if (c.dwfl)
 		dwfl_end(c.dwfl);

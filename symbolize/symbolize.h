@@ -31,6 +31,19 @@ struct symbolize_opts {
 void symbolize_process(struct process *p, const struct target_files *files,
 		       const struct symbolize_opts *o);
 
+/* Go programs (goruntime.c).  analyse: read the executable's Go tables
+ * and fill p->go (is_go, version, layout, allgs, wait reasons, or
+ * not_shown saying why there will be no goroutines); before the capture.
+ * The tables stay open, for frames_of (the unwinders) and symbolize
+ * (names), until tables_close.  go_symbolize: the rows of a PC in the
+ * Go executable (exact: not a return address), at most max; 0 when the
+ * pclntab does not cover it. */
+void go_analyse(struct process *p, const struct target_files *files);
+struct go_frames go_frames_of(const struct process *p);
+size_t go_symbolize(const struct process *p, uint64_t pc, int exact, struct symrow *rows,
+		    size_t max);
+void go_tables_close(struct process *p);
+
 /* The cache of uncompressed debug files (debugcache.c).  open: a
  * descriptor of the cached copy for build ID bits[0..n), or -1.  add:
  * cache a copy of debug file fd when its sections are compressed; any

@@ -17,10 +17,18 @@ test_expect_success 'the entry point symbolizes intact files' '
 	expect_grep "inlined: [1-9][0-9]* rows" out && expect_grep "cxx: [1-9][0-9]* rows" out
 '
 
-for src in inlined cxx states-static libc; do
+GOBIN=$(ls "$BUILD"/go/goleak-1.*-s 2>/dev/null | head -n 1)
+if [ -n "$GOBIN" ]; then
+	test_expect_success 'the entry point reads an intact Go binary'"'"'s own tables' '
+		"$SYMFILE" "$GOBIN" >out && expect_grep ": [0-9]* rows, Go [1-9][0-9]* rows" out
+	'
+fi
+
+for src in inlined cxx states-static libc ${GOBIN:+goleak}; do
 	test_expect_success "damaged copies of $src: no crash, no hang, bounded memory" '
 		case '$src' in
 		libc) f=$(ldd "$FIX/states" | awk "/libc.so/ { print \$3 }") ;;
+		goleak) f="$GOBIN" ;;
 		*) f="$FIX/'$src'" ;;
 		esac
 		python3 "$SRCDIR/tests/hostile/make-hostile.py" "$f" h-'$src' || return 1

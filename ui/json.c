@@ -3,7 +3,10 @@
  *
  * { "schema": 1, "pid", "command", "exe", "stopped_us", "partial",
  *   "threads": [ { "tid", "name", "state", "wait", "frames", ... } ],
- *   "groups":  [ { "count", "wait", "tids", "names", "frames" } ] }
+ *   "groups":  [ { "count", "wait", "tids", "names", "frames" } ],
+ *   "go": { "version", "module", ... } or null,
+ *   "goroutines": [ { "goid", "status", "frames", "created_by", ... } ],
+ *   "goroutine_groups": [ { "count", "status", "goids", "frames", ... } ] }
  * man/inspect.1 documents every field; later commands reuse the wait
  * and frame objects (ui_json_wait, ui_json_frames).
  */
@@ -47,14 +50,19 @@ json_object *ui_json_wait(const struct wait *w)
 
 json_object *ui_json_frames(const struct process *p, const struct thread *t)
 {
+	return ui_json_pcs(p, t->pcs, t->npcs);
+}
+
+json_object *ui_json_pcs(const struct process *p, const uint64_t *pcs, size_t npcs)
+{
 	json_object *a = json_object_new_array();
 	size_t i, j;
-	for (i = 0; i < t->npcs; i++) {
-		const struct symframe *sf = process_symframe(p, t->pcs[i]);
+	for (i = 0; i < npcs; i++) {
+		const struct symframe *sf = process_symframe(p, pcs[i]);
 		size_t n = sf ? sf->nrows : 0;
 		if (!n) {
 			json_object *f = json_object_new_object();
-			json_object_object_add(f, "pc", hex(t->pcs[i]));
+			json_object_object_add(f, "pc", hex(pcs[i]));
 			json_object_object_add(f, "module", NULL);
 			json_object_object_add(f, "function", NULL);
 			json_object_object_add(f, "inline", json_object_new_boolean(0));
@@ -96,6 +104,9 @@ static json_object *thread_obj(const struct process *p, const struct thread *t, 
 				       json_object_new_string(t->no_stack ? t->no_stack : p->no_stacks));
 	if (t->wchan)
 		json_object_object_add(o, "wchan", json_object_new_string(t->wchan));
+	if (go_on_thread(&p->go, t->tid))
+		json_object_object_add(o, "goroutine",
+				       json_object_new_int64(go_on_thread(&p->go, t->tid)->goid));
 	if (kernel && t->kstack)
 		json_object_object_add(o, "kernel_stack", json_object_new_string(t->kstack));
 	return o;
@@ -134,6 +145,86 @@ json_object *ui_json_group(const struct process *p, const struct group *g)
 	return o;
 }
 
+/* {function, file, line, goid} of where a goroutine was created, or null */
+static json_object *created_by_json(const struct process *p, const struct goroutine *g)
+{
+	const struct symframe *sf = g->gopc ? process_symframe(p, g->gopc) : NULL;
+	const struct symrow *r = sf && sf->nrows ? &sf->rows[sf->nrows - 1] : NULL;
+	json_object *o;
+	if (!r || !r->function || g->goid == 1)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "function", json_object_new_string(r->function));
+	json_object_object_add(o, "file", str_or_null(r->file));
+	json_object_object_add(o, "line", r->line ? json_object_new_int(r->line) : NULL);
+	json_object_object_add(o, "goid", g->parent_goid > 0 ?
+			       json_object_new_int64(g->parent_goid) : NULL);
+	return o;
+}
+
+static json_object *goroutine_json(const struct process *p, const struct goroutine *g)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "goid", json_object_new_int64(g->goid));
+	json_object_object_add(o, "status", json_object_new_string(g->status_text));
+	json_object_object_add(o, "wait_minutes", g->wait_minutes >= 0 ?
+			       json_object_new_int64(g->wait_minutes) : NULL);
+	json_object_object_add(o, "locked_to_thread", json_object_new_boolean(g->locked));
+	json_object_object_add(o, "tid", g->tid ? json_object_new_int(g->tid) : NULL);
+	json_object_object_add(o, "system", json_object_new_boolean(g->system));
+	json_object_object_add(o, "frames", ui_json_pcs(p, g->pcs, g->npcs));
+	if (g->unwind_stop)
+		json_object_object_add(o, "unwind_stop", json_object_new_string(g->unwind_stop));
+	json_object_object_add(o, "created_by", created_by_json(p, g));
+	return o;
+}
+
+static json_object *go_group_json(const struct process *p, const struct go_group *gr)
+{
+	json_object *o = json_object_new_object(), *ids = json_object_new_array();
+	size_t i;
+	for (i = 0; i < gr->n; i++)
+		json_object_array_add(ids, json_object_new_int64(p->go.gs[gr->members[i]].goid));
+	json_object_object_add(o, "count", json_object_new_int((int)gr->n));
+	json_object_object_add(o, "status", json_object_new_string(gr->first->status_text));
+	json_object_object_add(o, "wait_minutes_min", gr->minutes_min >= 0 ?
+			       json_object_new_int64(gr->minutes_min) : NULL);
+	json_object_object_add(o, "wait_minutes_max", gr->minutes_max >= 0 ?
+			       json_object_new_int64(gr->minutes_max) : NULL);
+	json_object_object_add(o, "goids", ids);
+	json_object_object_add(o, "frames", ui_json_pcs(p, gr->first->pcs, gr->first->npcs));
+	json_object_object_add(o, "created_by", created_by_json(p, gr->first));
+	return o;
+}
+
+/* "go": {version, module, goroutines_not_shown}, or null for a process
+ * that is not Go; then its goroutines and their groups */
+static void add_go(json_object *o, const struct process *p)
+{
+	const struct go_process *go = &p->go;
+	json_object *g, *gs = json_object_new_array(), *grs = json_object_new_array();
+	size_t i;
+	if (!go->is_go) {
+		json_object_object_add(o, "go", NULL);
+		json_object_put(gs);
+		json_object_put(grs);
+		return;
+	}
+	g = json_object_new_object();
+	json_object_object_add(g, "version", go->version[0] ? json_object_new_string(go->version)
+							    : NULL);
+	json_object_object_add(g, "module", str_or_null(go->module));
+	json_object_object_add(g, "goroutines_not_shown", str_or_null(go->not_shown));
+	json_object_object_add(g, "system_goroutines", json_object_new_int((int)go->nsystem));
+	json_object_object_add(o, "go", g);
+	for (i = 0; i < go->ngs; i++)
+		json_object_array_add(gs, goroutine_json(p, &go->gs[i]));
+	for (i = 0; i < go->ngroups; i++)
+		json_object_array_add(grs, go_group_json(p, &go->groups[i]));
+	json_object_object_add(o, "goroutines", gs);
+	json_object_object_add(o, "goroutine_groups", grs);
+}
+
 json_object *ui_json_process(const struct process *p, int kernel)
 {
 	json_object *o = json_object_new_object(), *th = json_object_new_array(),
@@ -152,6 +243,7 @@ json_object *ui_json_process(const struct process *p, int kernel)
 		json_object_array_add(gr, ui_json_group(p, &p->groups[i]));
 	json_object_object_add(o, "threads", th);
 	json_object_object_add(o, "groups", gr);
+	add_go(o, p);
 	return o;
 }
 

@@ -184,12 +184,17 @@ static void group_header(FILE *out, const struct process *p, const struct group 
 	free(tids);
 }
 
-static void thread_header(FILE *out, const struct thread *t, const struct render_opts *o)
+static void thread_header(FILE *out, const struct process *p, const struct thread *t,
+			  const struct render_opts *o)
 {
+	const struct goroutine *g = go_on_thread(&p->go, t->tid);
 	char d[32];
-	fprintf(out, "%sthread %d%s (%s) state %c: %s%s%s", col(o, C_BOLD), (int)t->tid,
-		col(o, C_OFF), t->name, t->state, col(o, kind_color(t->wait.kind)),
-		wait_kind_label(t->wait.kind), col(o, C_OFF));
+	fprintf(out, "%sthread %d%s (%s) state %c", col(o, C_BOLD), (int)t->tid, col(o, C_OFF),
+		t->name, t->state);
+	if (g)
+		fprintf(out, ", goroutine %lld", (long long)g->goid);
+	fprintf(out, ": %s%s%s", col(o, kind_color(t->wait.kind)), wait_kind_label(t->wait.kind),
+		col(o, C_OFF));
 	if (t->wait.detail)
 		fprintf(out, " %s", t->wait.detail);
 	if (t->wait.blocked_ms >= 0) {
@@ -199,12 +204,166 @@ static void thread_header(FILE *out, const struct thread *t, const struct render
 	fputc('\n', out);
 }
 
+/* One goroutine's shown frames, as the threads' are printed */
+static void goroutine_frames(FILE *out, const struct process *p, const struct goroutine *g,
+			     const struct render_opts *o)
+{
+	size_t i, j, k = 0;
+	for (i = 0; i < g->npcs; i++) {
+		const struct symframe *sf = process_symframe(p, g->pcs[i]);
+		if (!sf || !sf->nrows) {
+			fprintf(out, "  #%-3zu ?? 0x%llx\n", k++, (unsigned long long)g->pcs[i]);
+			continue;
+		}
+		for (j = 0; j < sf->nrows; j++) {
+			const struct symrow *r = &sf->rows[j];
+			if (!go_row_shown(r))
+				continue;
+			fprintf(out, "  #%-3zu %s%s%s%s", k++, col(o, C_CYAN),
+				r->function ? r->function : "??", r->inlined ? " (inlined)" : "",
+				col(o, C_OFF));
+			if (!r->go && r->module)
+				fprintf(out, "  %s", base(r->module));
+			if (r->file)
+				fprintf(out, "  %s%s:%d%s", col(o, C_DIM), r->file, r->line,
+					col(o, C_OFF));
+			fputc('\n', out);
+		}
+	}
+	if (g->unwind_stop)
+		fprintf(out, "  %s-- unwind stopped: %s%s\n", col(o, C_RED), g->unwind_stop,
+			col(o, C_OFF));
+}
+
+/* "created by net/http.(*Server).Serve in goroutine 1  server.go:3285" */
+static void created_by(FILE *out, const struct process *p, const struct goroutine *g,
+		       const struct render_opts *o)
+{
+	const struct symframe *sf = g->gopc ? process_symframe(p, g->gopc) : NULL;
+	const struct symrow *r = sf && sf->nrows ? &sf->rows[sf->nrows - 1] : NULL;
+	if (!r || !r->function || g->goid == 1)
+		return;
+	fprintf(out, "  created by %s", r->function);
+	if (g->parent_goid > 0)
+		fprintf(out, " in goroutine %lld", (long long)g->parent_goid);
+	if (r->file)
+		fprintf(out, "  %s%s:%d%s", col(o, C_DIM), r->file, r->line, col(o, C_OFF));
+	fputc('\n', out);
+}
+
+static int cmp_goid64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* "93-1092,1100": a group's goroutine IDs */
+static void goid_ranges(FILE *out, const struct process *p, const struct go_group *gr)
+{
+	int64_t *v = xmalloc_array(gr->n, sizeof(*v));
+	size_t i = 0, j, n = 0;
+	for (j = 0; j < gr->n; j++)
+		v[j] = p->go.gs[gr->members[j]].goid;
+	qsort(v, gr->n, sizeof(*v), cmp_goid64);
+	while (i < gr->n && n < 40) {
+		j = i;
+		while (j + 1 < gr->n && v[j + 1] == v[j] + 1)
+			j++;
+		if (j == i)
+			fprintf(out, "%s%lld", n ? "," : "", (long long)v[i]);
+		else
+			fprintf(out, "%s%lld-%lld", n ? "," : "", (long long)v[i], (long long)v[j]);
+		n++;
+		i = j + 1;
+	}
+	if (i < gr->n)
+		fputs(",...", out);
+	free(v);
+}
+
+static void go_groups(FILE *out, const struct process *p, const struct render_opts *o)
+{
+	const struct go_process *go = &p->go;
+	size_t i;
+	for (i = 0; i < go->ngroups; i++) {
+		const struct go_group *gr = &go->groups[i];
+		const struct goroutine *g = gr->first;
+		fprintf(out, "\n%s%zu goroutine%s:%s %s%s%s", col(o, C_BOLD), gr->n,
+			gr->n == 1 ? "" : "s", col(o, C_OFF), col(o, C_YELLOW), g->status_text,
+			col(o, C_OFF));
+		if (gr->minutes_max >= 1) {
+			if (gr->minutes_min == gr->minutes_max)
+				fprintf(out, ", %lld minutes", (long long)gr->minutes_max);
+			else
+				fprintf(out, ", %lld-%lld minutes", (long long)gr->minutes_min,
+					(long long)gr->minutes_max);
+		}
+		if (g->locked)
+			fputs(", locked to thread", out);
+		fprintf(out, "\n  goroutine%s ", gr->n == 1 ? "" : "s");
+		goid_ranges(out, p, gr);
+		if (gr->n == 1 && g->tid)
+			fprintf(out, " (on thread %d)", (int)g->tid);
+		fputc('\n', out);
+		goroutine_frames(out, p, g, o);
+		created_by(out, p, g, o);
+	}
+}
+
+/* Go's own traceback format, one block per goroutine (runtime.Stack,
+ * GOTRACEBACK=all): tools that read Go's dumps read this unchanged */
+void render_go_dump(FILE *out, const struct process *p, const struct render_opts *o)
+{
+	const struct go_process *go = &p->go;
+	size_t i, j, k;
+	for (i = 0; i < go->ngs; i++) {
+		const struct goroutine *g = &go->gs[i];
+		const struct symframe *cf = g->gopc ? process_symframe(p, g->gopc) : NULL;
+		const struct symrow *cr = cf && cf->nrows ? &cf->rows[cf->nrows - 1] : NULL;
+		if (g->system && !o->go_system)
+			continue;
+		fprintf(out, "%sgoroutine %lld [%s", i ? "\n" : "", (long long)g->goid, g->status_text);
+		if (g->wait_minutes >= 1)
+			fprintf(out, ", %lld minutes", (long long)g->wait_minutes);
+		if (g->locked)
+			fputs(", locked to thread", out);
+		fputs("]:\n", out);
+		for (j = 0; j < g->npcs; j++) {
+			const struct symframe *sf = process_symframe(p, g->pcs[j]);
+			for (k = 0; sf && k < sf->nrows; k++) {
+				const struct symrow *r = &sf->rows[k];
+				if (!go_row_shown(r))
+					continue;
+				fprintf(out, "%s(...)\n\t%s:%d", r->function ? r->function : "??",
+					r->file ? r->file : "?", r->line);
+				if (!r->inlined)
+					fprintf(out, " +0x%llx", (unsigned long long)r->function_offset);
+				fputc('\n', out);
+			}
+		}
+		if (cr && cr->function && g->goid != 1) {
+			fprintf(out, "created by %s", cr->function);
+			if (g->parent_goid > 0)
+				fprintf(out, " in goroutine %lld", (long long)g->parent_goid);
+			fprintf(out, "\n\t%s:%d +0x%llx\n", cr->file ? cr->file : "?", cr->line,
+				(unsigned long long)(cr->function_offset));
+		}
+	}
+}
+
 void render_text(FILE *out, const struct process *p, const struct render_opts *o)
 {
 	size_t g;
-	fprintf(out, "%sprocess %d (%s)%s: %zu thread%s in %zu group%s", col(o, C_BOLD),
-		(int)p->pid, p->comm, col(o, C_OFF), p->nthreads, p->nthreads == 1 ? "" : "s",
+	const struct go_process *go = &p->go;
+	fprintf(out, "%sprocess %d (%s)%s: ", col(o, C_BOLD), (int)p->pid, p->comm,
+		col(o, C_OFF));
+	if (go->is_go && go->version[0])
+		fprintf(out, "%s, ", go->version);
+	fprintf(out, "%zu thread%s in %zu group%s", p->nthreads, p->nthreads == 1 ? "" : "s",
 		p->ngroups, p->ngroups == 1 ? "" : "s");
+	if (go->ngs)
+		fprintf(out, ", %zu goroutines in %zu groups (%zu system%s)", go->ngs - go->nsystem,
+			go->ngroups, go->nsystem, o->go_system ? ", shown" : ", hidden");
 	if (p->captured)
 		fprintf(out, ", held %.2f ms", p->stopped_ns / 1e6);
 	fputc('\n', out);
@@ -212,6 +371,10 @@ void render_text(FILE *out, const struct process *p, const struct render_opts *o
 		fprintf(out, "%s%s%s\n", col(o, C_DIM), p->exe, col(o, C_OFF));
 	if (p->no_stacks)
 		fprintf(out, "%sno user stacks: %s%s\n", col(o, C_RED), p->no_stacks, col(o, C_OFF));
+	if (go->not_shown)
+		fprintf(out, "%s%s%s\n", col(o, C_RED), go->not_shown, col(o, C_OFF));
+	if (!o->threads && !o->mask)
+		go_groups(out, p, o);
 	for (g = 0; g < p->ngroups; g++) {
 		const struct group *gr = &p->groups[g];
 		size_t i, shown = 0;
@@ -221,7 +384,7 @@ void render_text(FILE *out, const struct process *p, const struct render_opts *o
 			continue;
 		fputc('\n', out);
 		if (o->threads)
-			thread_header(out, gr->first, o);
+			thread_header(out, p, gr->first, o);
 		else
 			group_header(out, p, gr, o);
 		frame_rows(out, p, gr->first, o);

@@ -15,10 +15,13 @@ struct render_opts {
 	int kernel;		/* kernel stacks where read */
 	int threads;		/* one block per thread (no grouping) */
 	const uint8_t *mask;	/* when set, only threads i with mask[i] */
+	int go_system;		/* a Go program's system goroutines are grouped too */
 };
 
 void render_text(FILE *out, const struct process *p, const struct render_opts *o);
 void render_json(FILE *out, const struct process *p, const struct render_opts *o);
+/* A Go program's goroutines in Go's own dump format (stack --goroutines) */
+void render_go_dump(FILE *out, const struct process *p, const struct render_opts *o);
 
 /* One sample of `inspect count` (countout.c) */
 struct count_sample {

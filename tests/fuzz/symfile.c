@@ -11,10 +11,14 @@
  * a file and symbolized the same way (see `make fuzz`).
  *
  * The files are opened the way a target's would be: by path under
- * /proc/self/root, regular files only, inode checked.
+ * /proc/self/root, regular files only, inode checked.  A file that
+ * reads as a Go binary also has its Go tables walked (symbolize/gotab.c):
+ * a function, its frame sizes and rows at every 61st byte of its text, a
+ * lookup by name; "FILE: N rows, Go M rows".
  */
 #define _GNU_SOURCE
 #include "../../attach/modfile.h"
+#include "../../symbolize/gotab.h"
 #include "../../symbolize/symbolize.h"
 #include "../../util/util.h"
 
@@ -23,10 +27,49 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define BASE 0x400000ull
+
+/* The Go tables of the file, if it has them: the count of rows found */
+static size_t gofile(const char *path)
+{
+	struct stat st;
+	struct sb why = { 0 };
+	struct gotab *t;
+	struct gofunc f;
+	uint64_t text, size, pc;
+	size_t rows = 0;
+	void *map;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) < 0 || st.st_size < 64 ||
+	    (map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	t = gotab_parse(map, (size_t)st.st_size, &why);
+	if (t && gotab_section(t, ".text", &text, &size) == 0) {
+		if (size > (64u << 20))
+			size = 64u << 20;
+		for (pc = text; pc < text + size; pc += 61) {
+			struct gorow r[16];
+			int64_t d;
+			if (gotab_func_at(t, pc, &f) == 0)
+				gotab_sp_delta(t, &f, pc, &d);
+			rows += gotab_rows(t, pc, r, 16);
+		}
+		gotab_func_named(t, "runtime.allgadd", &f);
+	}
+	gotab_free(t);
+	sb_release(&why);
+	munmap(map, (size_t)st.st_size);
+	return rows;
+}
 
 static size_t symfile(const char *path)
 {
@@ -102,6 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	close(fd);
 	symfile(path);
+	gofile(path);
 	return 0;
 }
 #else
@@ -119,7 +163,7 @@ int main(int argc, char **argv)
 			rc = 1;
 			continue;
 		}
-		printf("%s: %zu rows\n", argv[i], rows);
+		printf("%s: %zu rows, Go %zu rows\n", argv[i], rows, gofile(argv[i]));
 	}
 	return rc;
 }

@@ -59,7 +59,8 @@ for field, off, fmt, val in (("shoff-eof", 0x28, "<Q", len(data) + 4096),
 
 for name, i in sorted(sections.items()):
     if not name.startswith((".debug", ".symtab", ".strtab", ".eh_frame", ".dynsym",
-                            ".gnu_debuglink", ".note")):
+                            ".gnu_debuglink", ".note", ".gopclntab", ".go.buildinfo",
+                            ".data.rel.ro.gopclntab")):
         continue
     safe = name.strip(".").replace(".", "_")
     b = bytearray(data)
@@ -89,6 +90,31 @@ if ".gnu_debuglink" in sections:
     b = bytearray(data)
     b[off:off + 13] = b"debuglink-me\0"
     put("debuglink-me", b)
+
+# a Go binary's pclntab: its header's counts and offsets made huge, one
+# at a time, and its function table's entries flipped
+for pcln in (".gopclntab", ".data.rel.ro.gopclntab"):
+    if pcln not in sections:
+        continue
+    off, = struct.unpack_from("<Q", data, shdr(sections[pcln]) + 0x18)
+    for w in range(8):
+        b = bytearray(data)
+        struct.pack_into("<Q", b, off + 8 + 8 * w, (1 << 62) + w)
+        put("pclntab-word-%d" % w, b)
+    for w in (1, 0x7fffffff, 0xffffffff):
+        b = bytearray(data)
+        ft, = struct.unpack_from("<Q", data, off + 8 + 8 * 7)     # pclnOffset
+        for e in range(0, 4096, 8):
+            if off + ft + e + 8 <= len(b):
+                struct.pack_into("<I", b, off + ft + e + 4, w)  # funcoff
+        put("pclntab-funcoff-%x" % w, b)
+    rng0 = random.Random(20261202)
+    size, = struct.unpack_from("<Q", data, shdr(sections[pcln]) + 0x20)
+    for k in range(20):
+        b = bytearray(data)
+        for _ in range(rng0.randint(1, 64)):
+            b[off + rng0.randrange(size)] = rng0.randrange(256)
+        put("pclntab-flip-%02d" % k, b)
 
 rng = random.Random(20261127)
 for k in range(60):

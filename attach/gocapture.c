@@ -1,0 +1,349 @@
+/*
+ * gocapture.c - a Go program's goroutines, copied while its threads are
+ * held (capture.c calls go_capture between the threads' stops and their
+ * release), then decoded after: runtime.allgs, every g, and the live part
+ * of every parked goroutine's stack, in four batched reads.
+ *
+ * Nothing read is trusted: allgs's length is bounded by the room made
+ * before the hold; a g is kept only when its status is one the runtime
+ * has, its stack pointer inside its stack; goroutine 1 must be there.
+ * Otherwise no goroutine is shown and go.not_shown says why.
+ */
+#define _GNU_SOURCE
+#include "attach.h"
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <time.h>
+
+/* at most this many goroutines, and this many bytes of their stacks */
+#define GO_MAX_GOROUTINES (4u << 20)
+#define GO_STACK_BUDGET (512ull << 20)
+
+struct go_iov {
+	struct iovec *l, *r;
+	size_t *got;
+};
+
+static uint64_t u64_at(const uint8_t *g, uint16_t off)
+{
+	uint64_t v;
+	memcpy(&v, g + off, 8);
+	return v;
+}
+
+static uint32_t u32_at(const uint8_t *g, uint16_t off)
+{
+	uint32_t v;
+	memcpy(&v, g + off, 4);
+	return v;
+}
+
+static int read_one(pid_t pid, void *to, uint64_t from, size_t n)
+{
+	struct iovec l = { to, n }, r = { (void *)(uintptr_t)from, n };
+	size_t got = 0;
+	vm_read_ranges(pid, &l, &r, 1, &got);
+	return got == n ? 0 : -1;
+}
+
+void go_capture_prepare(struct process *p)
+{
+	struct go_process *go = &p->go;
+	uint64_t hdr[3];
+	struct go_iov *iov;
+	size_t cap;
+	if (!go->is_go || go->not_shown || !go->layout)
+		return;
+	/* an estimate, read while the process runs: the room made here is
+	 * all the capture takes */
+	if (read_one(p->mm_tid, hdr, go->allgs, sizeof(hdr)) < 0 || hdr[1] > hdr[2] ||
+	    hdr[1] > GO_MAX_GOROUTINES) {
+		go->not_shown = xstrdup("goroutines not shown: runtime.allgs could not be read");
+		return;
+	}
+	cap = hdr[1] + hdr[1] / 2 + 256;
+	if (cap > GO_MAX_GOROUTINES)
+		cap = GO_MAX_GOROUTINES;
+	go->gcap = cap;
+	go->gptrs = xmalloc_array(cap, sizeof(*go->gptrs));
+	go->graw = xmalloc_array(cap, go->layout->g_size);
+	go->graw2 = xmalloc_array(cap, go->layout->g_size);
+	go->todo = xmalloc_array(cap, sizeof(*go->todo));
+	go->copies = xcalloc(cap, sizeof(*go->copies));
+	/* one block, which go_process_release frees as one */
+	iov = xcalloc(1, sizeof(*iov) + cap * (2 * sizeof(struct iovec) + sizeof(size_t)));
+	iov->l = (struct iovec *)(iov + 1);
+	iov->r = iov->l + cap;
+	iov->got = (size_t *)(iov->r + cap);
+	go->iov = iov;
+	/* about 1 KiB of live stack a parked goroutine */
+	arena_reserve(&p->stacks, cap * 1024);
+}
+
+/* Where a parked goroutine's stack is unwound from: its saved state, or
+ * its system-call state */
+static uint64_t saved_sp(const struct go_layout *L, const uint8_t *g, uint32_t status)
+{
+	return status == GO_SYSCALL ? u64_at(g, L->syscallsp) : u64_at(g, L->sched_sp);
+}
+
+/* Read the g's of goroutines todo[0..n) into graw (or `into`, when
+ * set: for the check that they did not move) */
+static void read_gs(struct process *p, const size_t *todo, size_t n, uint8_t *into)
+{
+	struct go_process *go = &p->go;
+	const struct go_layout *L = go->layout;
+	struct go_iov *iov = go->iov;
+	size_t i;
+	for (i = 0; i < n; i++) {
+		size_t k = todo[i];
+		iov->l[i].iov_base = (into ? into : go->graw) + k * L->g_size;
+		iov->l[i].iov_len = iov->r[i].iov_len = L->g_size;
+		iov->r[i].iov_base = (void *)(uintptr_t)go->gptrs[k];
+	}
+	vm_read_ranges(p->mm_tid, iov->l, iov->r, n, iov->got);
+	for (i = 0; i < n && !into; i++)
+		go->copies[todo[i]].g_read = iov->got[i] == L->g_size;
+	for (i = 0; i < n && into; i++)
+		if (iov->got[i] != L->g_size)	/* unreadable now: as good as moved */
+			memset(into + todo[i] * L->g_size, 0xff, L->g_size);
+}
+
+/* The live stacks of the parked ones among todo[0..n), from the saved
+ * stack pointer up to the stack's top */
+static void copy_stacks(struct process *p, const size_t *todo, size_t n, size_t max_stack,
+			uint64_t *budget)
+{
+	struct go_process *go = &p->go;
+	const struct go_layout *L = go->layout;
+	struct go_iov *iov = go->iov;
+	size_t i, k = 0;
+	for (i = 0; i < n; i++) {
+		struct go_copy *c = &go->copies[todo[i]];
+		const uint8_t *g = go->graw + todo[i] * L->g_size;
+		uint32_t status = u32_at(g, L->atomicstatus) & ~(uint32_t)GO_SCAN;
+		uint64_t lo = u64_at(g, L->stack_lo), hi = u64_at(g, L->stack_hi), sp, len;
+		c->buf = NULL;
+		c->len = 0;
+		if (!c->g_read || status == GO_DEAD || status == GO_RUNNING || status == GO_IDLE)
+			continue;
+		sp = saved_sp(L, g, status);
+		if (sp < lo || sp >= hi || hi - lo > (1ull << 30))
+			continue;
+		len = hi - sp < max_stack ? hi - sp : max_stack;
+		if (len > *budget) {
+			go->not_read++;
+			continue;
+		}
+		*budget -= len;
+		c->buf = arena_alloc(&p->stacks, len);
+		c->lo = sp;
+		iov->l[k].iov_base = c->buf;
+		iov->l[k].iov_len = iov->r[k].iov_len = len;
+		iov->r[k].iov_base = (void *)(uintptr_t)sp;
+		c->len = k;	/* its iovec, until the read */
+		k++;
+	}
+	vm_read_ranges(p->mm_tid, iov->l, iov->r, k, iov->got);
+	for (i = 0; i < n; i++) {
+		struct go_copy *c = &go->copies[todo[i]];
+		if (c->buf) {
+			c->len = iov->got[c->len];
+			go->stack_bytes += c->len;
+		}
+	}
+}
+
+/* Whether goroutine k's g reads now as it did when its stack was copied:
+ * the same status, the same saved stack pointer and PC */
+static int settled(const struct go_layout *L, const uint8_t *then, const uint8_t *now)
+{
+	return u32_at(then, L->atomicstatus) == u32_at(now, L->atomicstatus) &&
+	       u64_at(then, L->sched_sp) == u64_at(now, L->sched_sp) &&
+	       u64_at(then, L->sched_pc) == u64_at(now, L->sched_pc) &&
+	       u64_at(then, L->syscallsp) == u64_at(now, L->syscallsp) &&
+	       u64_at(then, L->stack_hi) == u64_at(now, L->stack_hi);
+}
+
+#define SETTLE_ROUNDS 3
+
+void go_capture(struct process *p, size_t max_stack, int others_run)
+{
+	struct go_process *go = &p->go;
+	const struct go_layout *L = go->layout;
+	uint64_t hdr[3], budget = GO_STACK_BUDGET;
+	struct timespec ts;
+	size_t n, i, ntodo, round;
+	if (!go->iov)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	go->nanotime = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	if (read_one(p->mm_tid, hdr, go->allgs, sizeof(hdr)) < 0 || hdr[1] > hdr[2])
+		return;
+	n = hdr[1] < go->gcap ? hdr[1] : go->gcap;
+	go->not_read = hdr[1] - n;
+	if (!n || read_one(p->mm_tid, go->gptrs, hdr[0], n * 8) < 0)
+		return;
+	go->nread = n;
+	for (i = 0; i < n; i++)
+		go->todo[i] = i;
+	ntodo = n;
+	/* Threads that were running are released already (they are held
+	 * for the shortest time): what they run may park a goroutine, wake
+	 * one, grow its stack.  So a goroutine is kept as copied only if its
+	 * g reads the same after its stack was copied; the others are copied
+	 * again, a few times at most. */
+	for (round = 0; ntodo; round++) {
+		size_t k = 0;
+		read_gs(p, go->todo, ntodo, NULL);
+		copy_stacks(p, go->todo, ntodo, max_stack, &budget);
+		if (!others_run)
+			return;
+		read_gs(p, go->todo, ntodo, go->graw2);
+		for (i = 0; i < ntodo; i++) {
+			size_t g = go->todo[i];
+			if (!settled(L, go->graw + g * L->g_size, go->graw2 + g * L->g_size))
+				go->todo[k++] = g;
+		}
+		ntodo = k;
+		if (round + 1 == SETTLE_ROUNDS) {
+			for (i = 0; i < ntodo; i++)
+				go->copies[go->todo[i]].moved = 1;
+			go->moved = ntodo;
+			return;
+		}
+	}
+}
+
+/* The thread whose M is m, by each running goroutine's m.procid (read
+ * now: an M's thread does not change) */
+static void find_threads(struct process *p)
+{
+	struct go_process *go = &p->go;
+	const struct go_layout *L = go->layout;
+	size_t i, k = 0;
+	uint64_t *tid = xcalloc(go->ngs, sizeof(*tid));
+	struct iovec *l = xcalloc(go->ngs, sizeof(*l)), *r = xcalloc(go->ngs, sizeof(*r));
+	size_t *got = xcalloc(go->ngs, sizeof(*got));
+	for (i = 0; i < go->ngs; i++) {
+		struct goroutine *g = &go->gs[i];
+		if (!g->m || (g->status != GO_RUNNING && g->status != GO_SYSCALL))
+			continue;
+		l[k].iov_base = &tid[i];
+		l[k].iov_len = r[k].iov_len = 8;
+		r[k].iov_base = (void *)(uintptr_t)(g->m + L->m_procid);
+		k++;
+	}
+	vm_read_ranges(p->mm_tid, l, r, k, got);
+	for (i = 0; i < go->ngs; i++) {
+		struct goroutine *g = &go->gs[i];
+		const struct thread *t = tid[i] ? process_thread(p, (pid_t)tid[i]) : NULL;
+		if (!t)
+			continue;
+		g->tid = t->tid;
+		/* a running goroutine is where its thread is, when the thread
+		 * is on the goroutine's own stack (not on g0's or the signal
+		 * stack: then its saved state says where it was) */
+		if (g->status == GO_RUNNING && t->cap.ok && t->cap.regs.rsp >= g->stack_lo &&
+		    t->cap.regs.rsp < g->stack_hi) {
+			g->sp = t->cap.regs.rsp;
+			g->pc = t->cap.regs.rip;
+			g->bp = t->cap.regs.rbp;
+			g->stack = t->cap.stack;
+			g->copy_lo = t->cap.stack_lo;
+			g->copy_len = t->cap.stack_len;
+		}
+	}
+	free(tid);
+	free(l);
+	free(r);
+	free(got);
+}
+
+static int cmp_goid(const void *a, const void *b)
+{
+	const struct goroutine *x = a, *y = b;
+	return x->goid < y->goid ? -1 : x->goid > y->goid;
+}
+
+void go_decode(struct process *p)
+{
+	struct go_process *go = &p->go;
+	const struct go_layout *L = go->layout;
+	size_t i, bad = 0, have_main = 0;
+	if (!go->iov || go->not_shown)
+		goto out;
+	if (!go->nread) {
+		go->not_shown = xstrdup("goroutines not shown: runtime.allgs could not be read "
+					"while the threads were held");
+		goto out;
+	}
+	go->gs = xcalloc(go->nread, sizeof(*go->gs));
+	for (i = 0; i < go->nread; i++) {
+		const uint8_t *raw = go->graw + i * L->g_size;
+		struct goroutine *g = &go->gs[go->ngs];
+		uint32_t st = u32_at(raw, L->atomicstatus) & ~(uint32_t)GO_SCAN;
+		if (!go->copies[i].g_read) {
+			bad++;
+			continue;
+		}
+		if (st == GO_DEAD || st == GO_IDLE)
+			continue;
+		if (st != GO_RUNNABLE && st != GO_RUNNING && st != GO_SYSCALL && st != GO_WAITING &&
+		    st != GO_COPYSTACK && st != GO_PREEMPTED) {
+			bad++;
+			continue;
+		}
+		memset(g, 0, sizeof(*g));
+		g->addr = go->gptrs[i];
+		g->status = st;
+		g->goid = (int64_t)u64_at(raw, L->goid);
+		g->parent_goid = L->parent_goid != GO_NONE ? (int64_t)u64_at(raw, L->parent_goid) : 0;
+		g->waitreason = raw[L->waitreason];
+		g->waitsince = (int64_t)u64_at(raw, L->waitsince);
+		g->gopc = u64_at(raw, L->gopc);
+		g->startpc = u64_at(raw, L->startpc);
+		g->m = u64_at(raw, L->m);
+		g->locked = L->lockedm != GO_NONE && u64_at(raw, L->lockedm);
+		g->stack_lo = u64_at(raw, L->stack_lo);
+		g->stack_hi = u64_at(raw, L->stack_hi);
+		g->sp = saved_sp(L, raw, st);
+		g->pc = st == GO_SYSCALL ? u64_at(raw, L->syscallpc) : u64_at(raw, L->sched_pc);
+		g->bp = st == GO_SYSCALL ? (L->syscallbp != GO_NONE ? u64_at(raw, L->syscallbp) : 0)
+					 : u64_at(raw, L->sched_bp);
+		g->stack = go->copies[i].buf;
+		g->copy_lo = go->copies[i].lo;
+		g->copy_len = go->copies[i].buf ? go->copies[i].len : 0;
+		if (go->copies[i].moved)
+			g->unwind_stop = xstrdup("it ran while it was copied, each of 3 times: "
+						 "its stack may not be this one");
+		g->wait_minutes = -1;
+		g->group = -1;
+		if (g->goid <= 0 || g->stack_lo >= g->stack_hi ||
+		    (st != GO_RUNNING && (g->sp < g->stack_lo || g->sp >= g->stack_hi))) {
+			bad++;
+			continue;
+		}
+		have_main |= g->goid == 1;
+		go->ngs++;
+	}
+	/* the layout row must fit what was read: goroutine 1 (the main one)
+	 * is there, and next to nothing failed the checks */
+	if (!have_main || bad > go->ngs / 8) {
+		go->not_shown = xasprintf("goroutines not shown: what was read at runtime.allgs "
+					  "does not check out as %s's goroutines (%zu of %zu failed, "
+					  "goroutine 1 %s); the layout of this release is %s",
+					  go->version, bad, bad + go->ngs,
+					  have_main ? "found" : "missing",
+					  L->checked ? "known" : "inferred, not checked");
+		go_goroutines_release(go);
+		goto out;
+	}
+	qsort(go->gs, go->ngs, sizeof(*go->gs), cmp_goid);
+	find_threads(p);
+out:
+	go_copies_release(go);
+}
