@@ -49,6 +49,18 @@ static int read_one(pid_t pid, void *to, uint64_t from, size_t n)
 	return got == n ? 0 : -1;
 }
 
+/* The bytes of a g that the check that it did not move compares: up to
+ * the last of the fields settled() reads */
+static size_t check_bytes(const struct go_layout *L)
+{
+	uint16_t m = L->atomicstatus + 4;
+	if (L->sched_pc + 8 > m)
+		m = L->sched_pc + 8;
+	if (L->syscallsp + 8 > m)
+		m = L->syscallsp + 8;
+	return m;
+}
+
 void go_capture_prepare(struct process *p)
 {
 	struct go_process *go = &p->go;
@@ -64,13 +76,13 @@ void go_capture_prepare(struct process *p)
 		go->not_shown = xstrdup("goroutines not shown: runtime.allgs could not be read");
 		return;
 	}
-	cap = hdr[1] + hdr[1] / 2 + 256;
+	cap = hdr[1] + hdr[1] / 8 + 256;
 	if (cap > GO_MAX_GOROUTINES)
 		cap = GO_MAX_GOROUTINES;
 	go->gcap = cap;
 	go->gptrs = xmalloc_array(cap, sizeof(*go->gptrs));
 	go->graw = xmalloc_array(cap, go->layout->g_size);
-	go->graw2 = xmalloc_array(cap, go->layout->g_size);
+	go->graw2 = xmalloc_array(cap, check_bytes(go->layout));
 	go->todo = xmalloc_array(cap, sizeof(*go->todo));
 	go->copies = xcalloc(cap, sizeof(*go->copies));
 	/* one block, which go_process_release frees as one */
@@ -79,8 +91,8 @@ void go_capture_prepare(struct process *p)
 	iov->r = iov->l + cap;
 	iov->got = (size_t *)(iov->r + cap);
 	go->iov = iov;
-	/* about 1 KiB of live stack a parked goroutine */
-	arena_reserve(&p->stacks, cap * 1024);
+	/* most parked goroutines' live stacks are under 1 KiB */
+	arena_reserve(&p->stacks, cap * 768);
 }
 
 /* Where a parked goroutine's stack is unwound from: its saved state, or
@@ -90,26 +102,26 @@ static uint64_t saved_sp(const struct go_layout *L, const uint8_t *g, uint32_t s
 	return status == GO_SYSCALL ? u64_at(g, L->syscallsp) : u64_at(g, L->sched_sp);
 }
 
-/* Read the g's of goroutines todo[0..n) into graw (or `into`, when
- * set: for the check that they did not move) */
-static void read_gs(struct process *p, const size_t *todo, size_t n, uint8_t *into)
+/* Read the g's of goroutines todo[0..n) into graw; or, into `check`
+ * when set, the first check_bytes of each, to see that they did not move */
+static void read_gs(struct process *p, const size_t *todo, size_t n, uint8_t *check)
 {
 	struct go_process *go = &p->go;
 	const struct go_layout *L = go->layout;
 	struct go_iov *iov = go->iov;
-	size_t i;
+	size_t i, len = check ? check_bytes(L) : L->g_size;
 	for (i = 0; i < n; i++) {
 		size_t k = todo[i];
-		iov->l[i].iov_base = (into ? into : go->graw) + k * L->g_size;
-		iov->l[i].iov_len = iov->r[i].iov_len = L->g_size;
+		iov->l[i].iov_base = check ? check + k * len : go->graw + k * L->g_size;
+		iov->l[i].iov_len = iov->r[i].iov_len = len;
 		iov->r[i].iov_base = (void *)(uintptr_t)go->gptrs[k];
 	}
 	vm_read_ranges(p->mm_tid, iov->l, iov->r, n, iov->got);
-	for (i = 0; i < n && !into; i++)
+	for (i = 0; i < n && !check; i++)
 		go->copies[todo[i]].g_read = iov->got[i] == L->g_size;
-	for (i = 0; i < n && into; i++)
-		if (iov->got[i] != L->g_size)	/* unreadable now: as good as moved */
-			memset(into + todo[i] * L->g_size, 0xff, L->g_size);
+	for (i = 0; i < n && check; i++)
+		if (iov->got[i] != len)	/* unreadable now: as good as moved */
+			memset(check + todo[i] * len, 0xff, len);
 }
 
 /* The live stacks of the parked ones among todo[0..n), from the saved
@@ -158,7 +170,8 @@ static void copy_stacks(struct process *p, const size_t *todo, size_t n, size_t 
 }
 
 /* Whether goroutine k's g reads now as it did when its stack was copied:
- * the same status, the same saved stack pointer and PC */
+ * the same status, the same saved stack pointer and PC (now: its first
+ * check_bytes) */
 static int settled(const struct go_layout *L, const uint8_t *then, const uint8_t *now)
 {
 	return u32_at(then, L->atomicstatus) == u32_at(now, L->atomicstatus) &&
@@ -205,7 +218,7 @@ void go_capture(struct process *p, size_t max_stack, int others_run)
 		read_gs(p, go->todo, ntodo, go->graw2);
 		for (i = 0; i < ntodo; i++) {
 			size_t g = go->todo[i];
-			if (!settled(L, go->graw + g * L->g_size, go->graw2 + g * L->g_size))
+			if (!settled(L, go->graw + g * L->g_size, go->graw2 + g * check_bytes(L)))
 				go->todo[k++] = g;
 		}
 		ntodo = k;

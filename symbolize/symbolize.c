@@ -465,6 +465,19 @@ static int from_cache(const struct process *cache, const struct process *p, uint
 	return 1;
 }
 
+/* Add pc to the open-addressing set (entries pc + 1; 0 is empty);
+ * 1 when it was not there */
+static int pc_set_add(uint64_t *set, size_t cap, uint64_t pc)
+{
+	size_t i = (size_t)((pc + 1) * 0x9E3779B97F4A7C15ull >> 20) & (cap - 1);
+	while (set[i] && set[i] != pc + 1)
+		i = (i + 1) & (cap - 1);
+	if (set[i])
+		return 0;
+	set[i] = pc + 1;
+	return 1;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -489,8 +502,8 @@ void symbolize_process(struct process *p, const struct target_files *files,
 			const struct symbolize_opts *o)
 {
 	struct sctx c;
-	size_t i, j, n = 0, total = 0;
-	uint64_t *keys;
+	size_t i, j, n = 0, total = 0, cap;
+	uint64_t *set;
 	uint64_t t0 = now_ns();
 
 	memset(&c, 0, sizeof(c));
@@ -501,30 +514,33 @@ void symbolize_process(struct process *p, const struct target_files *files,
 	build_modules(&c);
 
 	/* the distinct PCs: the threads', the goroutines' and where each
-	 * goroutine began and was created */
+	 * goroutine began and was created (a Go program's many goroutines
+	 * share few PCs: a set first, then the distinct ones sorted) */
 	for (i = 0; i < p->nthreads; i++)
 		total += p->threads[i].npcs;
 	for (i = 0; i < p->go.ngs; i++)
 		total += p->go.gs[i].npcs + 2;
-	keys = xmalloc_array(total, sizeof(*keys));
+	for (cap = 64; cap < total * 2; cap *= 2)
+		;
+	set = xcalloc(cap, sizeof(*set));
 	for (i = 0; i < p->nthreads; i++)
 		for (j = 0; j < p->threads[i].npcs; j++)
-			keys[n++] = p->threads[i].pcs[j];
+			n += pc_set_add(set, cap, p->threads[i].pcs[j]);
 	for (i = 0; i < p->go.ngs; i++) {
 		const struct goroutine *g = &p->go.gs[i];
 		for (j = 0; j < g->npcs; j++)
-			keys[n++] = g->pcs[j];
-		keys[n++] = g->startpc;
-		keys[n++] = g->gopc;
+			n += pc_set_add(set, cap, g->pcs[j]);
+		n += pc_set_add(set, cap, g->startpc);
+		n += pc_set_add(set, cap, g->gopc);
 	}
-	qsort(keys, n, sizeof(*keys), cmp_u64);
 	p->sym_pcs = xmalloc_array(n, sizeof(*p->sym_pcs));
 	p->syms = xcalloc(n, sizeof(*p->syms));
 	p->nsyms = 0;
-	for (i = 0; i < n; i++)
-		if (!i || keys[i] != keys[i - 1])
-			p->sym_pcs[p->nsyms++] = keys[i];
-	free(keys);
+	for (i = 0; i < cap; i++)
+		if (set[i])
+			p->sym_pcs[p->nsyms++] = set[i] - 1;
+	free(set);
+	qsort(p->sym_pcs, p->nsyms, sizeof(*p->sym_pcs), cmp_u64);
 	/* exact or return address: take it from the first thread using it */
 	for (i = 0; i < p->nthreads; i++) {
 		struct thread *t = &p->threads[i];
