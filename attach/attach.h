@@ -101,6 +101,9 @@ void proc_parse_syscall(const char *buf, struct thread *t);
 double proc_parse_exec_start(const char *buf);
 int proc_parse_maps_line(char *line, struct mapping *m);
 
+/* p->maps, when proc_read left them out (threads_only): 0 or -1 */
+int proc_read_maps(struct process *p);
+
 /* Re-read /proc facts that are useful when no user stack exists. */
 void proc_read_fallback(int pfd, struct thread *t, int want_kstack);
 
@@ -133,6 +136,14 @@ enum attach_err capture_process(int pfd, struct process *p,
  * goroutine into its pcs (gounwind.c). */
 void unwind_process(struct process *p, const struct go_frames *go, size_t max_depth);
 void go_unwind(struct process *p, const struct go_frames *go, size_t max_depth);
+
+/* A Go program's goroutines (gocapture.c): make room for a Go program's goroutines, before the
+ * threads are held; copy them (allgs, every g, their live stacks, at
+ * most max_stack bytes each) while they are.  others_run: threads that
+ * were running are released already, so a goroutine counts as copied
+ * only when its g reads the same again after. */
+void go_capture_prepare(struct process *p);
+void go_capture(struct process *p, size_t max_stack, int others_run);
 
 /* A Go program's goroutines as the capture copied them, decoded and
  * checked (gocapture.c): p->go.gs, or p->go.not_shown saying why none.

@@ -143,7 +143,7 @@ static void copy_stacks(struct process *p, const size_t *todo, size_t n, size_t 
 		if (!c->g_read || status == GO_DEAD || status == GO_RUNNING || status == GO_IDLE)
 			continue;
 		sp = saved_sp(L, g, status);
-		if (sp < lo || sp >= hi || hi - lo > (1ull << 30))
+		if (!max_stack || sp < lo || sp >= hi || hi - lo > (1ull << 30))
 			continue;
 		len = hi - sp < max_stack ? hi - sp : max_stack;
 		if (len > *budget) {

@@ -34,12 +34,4 @@ struct socktab {
 char *procnet_fd_target(int pfd, int fd, struct socktab *st);
 void procnet_release(struct socktab *st);
 
-/* gocapture.c: make room for a Go program's goroutines, before the
- * threads are held; copy them (allgs, every g, their live stacks, at
- * most max_stack bytes each) while they are.  others_run: threads that
- * were running are released already, so a goroutine counts as copied
- * only when its g reads the same again after. */
-void go_capture_prepare(struct process *p);
-void go_capture(struct process *p, size_t max_stack, int others_run);
-
 #endif

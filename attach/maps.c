@@ -113,3 +113,10 @@ int proc_maps_unchanged(int pfd, const struct process *p)
 	free(now.v);
 	return same;
 }
+
+int proc_read_maps(struct process *p)
+{
+	if (p->maps.n)
+		return 0;
+	return maps_read(p->mm_dirfd > 0 ? p->mm_dirfd : p->pid_dirfd, &p->maps);
+}

@@ -220,6 +220,88 @@ static int check_growth(pid_t pid, struct process *p, const struct count_args *a
 	return failed;
 }
 
+/* The goroutines of the Go program p, in Go's grouped form, those in
+ * gmask alone, on stderr */
+static void print_go_offenders(struct process *p, const uint8_t *gmask)
+{
+	struct render_opts ro = { 0 };
+	ro.go_mask = gmask;
+	ro.go_only = 1;
+	fputs("\n", stderr);
+	render_text(stderr, p, &ro);
+}
+
+/* A Go program, its goroutines read without stopping any thread: 1 when
+ * p is one (the sample is taken and printed), 0 when it is not (*status
+ * EXIT_OK) or on an error (*status) */
+static int go_sample(pid_t pid, const struct count_args *a, int line_mode, int *failed,
+		     int *status)
+{
+	static const struct count_filter every = { NULL, 0, NULL, -1 };
+	struct report_opts ro;
+	struct count_sample cs;
+	struct tally t = { 0 };
+	struct sb what = { 0 };
+	struct process p;
+	uint8_t *gmask;
+	int pfd;
+	report_opts_init(&ro);
+	ro.stacks = 0;
+	ro.po.threads_only = 1;
+	ro.go_nostop = 1;
+	ro.go_stacks = a->f.nre || a->by == COUNT_BY_GROUP || a->by == COUNT_BY_FUNCTION;
+	memset(&p, 0, sizeof(p));
+	*status = report_take(pid, &ro, NULL, 0, &p, &pfd);
+	if (*status != EXIT_OK && *status != EXIT_PARTIAL && *status != EXIT_NOSTACKS)
+		return 0;
+	*status = EXIT_OK;
+	if (!p.go.is_go) {
+		process_clear(&p);
+		close(pfd);
+		return 0;
+	}
+	if (p.go.not_shown) {
+		error("%s", p.go.not_shown);
+		process_clear(&p);
+		close(pfd);
+		*status = EXIT_NOSTACKS;
+		return 1;
+	}
+	gmask = xcalloc(p.go.ngs, 1);
+	memset(&cs, 0, sizeof(cs));
+	cs.goroutines = count_goroutines(&p, &every, gmask);
+	cs.counted = count_goroutines(&p, &a->f, gmask);
+	cs.filtered = a->f.nre > 0;
+	cs.go = 1;
+	cs.by = (enum count_by)a->by;
+	cs.tally = &t;
+	cs.json = a->json;
+	cs.line_mode = line_mode;
+	count_goroutine_breakdown(&p, cs.by, gmask, &t);
+	render_count_sample(stdout, &p, &cs);
+	sb_adds(&what, "goroutines");
+	{
+		size_t i;
+		for (i = 0; i < a->match.n; i++)
+			sb_addf(&what, "%s'%s'", i ? " or " : " matching ", a->match.src[i]);
+	}
+	if ((a->max >= 0 && (long)cs.counted > a->max) ||
+	    (a->expect >= 0 && (long)cs.counted != a->expect)) {
+		error("count: %zu %s in process %d (%s), %s %ld", cs.counted, sb_str(&what),
+		      (int)pid, p.comm, a->max >= 0 ? "more than --max" : "not --expect",
+		      a->max >= 0 ? a->max : a->expect);
+		print_go_offenders(&p, gmask);
+		*failed = 1;
+	}
+	fflush(stdout);
+	sb_release(&what);
+	tally_release(&t);
+	free(gmask);
+	process_clear(&p);
+	close(pfd);
+	return 1;
+}
+
 static int one_sample(pid_t pid, const struct count_args *a, int line_mode, int *failed)
 {
 	struct report_opts ro;
@@ -228,8 +310,17 @@ static int one_sample(pid_t pid, const struct count_args *a, int line_mode, int 
 	struct sb what = { 0 };
 	struct process p;
 	uint8_t *mask;
-	int pfd, status;
+	int pfd, status = EXIT_OK;
 
+	/* a Go program: its goroutines are counted, stopping nothing */
+	if (!a->f.name_glob && a->f.kind < 0 && !a->baseline_path &&
+	    go_sample(pid, a, line_mode, failed, &status))
+		return status;
+	if (status != EXIT_OK)
+		return status;
+	if (a->by == COUNT_BY_STATUS)
+		return usage_error("count", "--by status counts a Go program's goroutines: "
+				   "process %d is not one", (int)pid);
 	report_opts_init(&ro);
 	ro.stacks = count_needs_stacks(a->by, &a->f) || a->baseline_path;
 	/* the total alone: the count in the main thread's stat, no other
@@ -301,7 +392,8 @@ static int run_count(const struct command *cmd, int argc, char **argv)
 			   "worker-*); group (needs stacks: wait kind @ most\n"
 			   "telling frame); function (threads whose stack\n"
 			   "holds each function).  kind and name read two\n"
-			   "/proc files per thread."),
+			   "/proc files per thread.  status: a Go program's\n"
+			   "goroutines by their state (chan receive, ...)"),
 		OPT_FN("match", "REGEX", &a.match, add_pattern,
 		       "count threads with a frame whose function matches\n"
 		       "(POSIX extended regex; repeatable: any of them)"),
@@ -368,7 +460,9 @@ const struct command cmd_count = {
 	.description = "Count the threads of process PID, one `key value` pair per line.\n"
 		"Without options it prints the total alone, from one small /proc file:\n"
 		"as cheap at 10,000 threads as at 10.  Nothing is ever stopped unless an\n"
-		"option needs stacks.",
+		"option needs stacks.  A Go program's goroutines are counted too, and\n"
+		"--match, --by group, function and status count goroutines: read from its\n"
+		"memory, stopping no thread (a running goroutine's stack is not read).",
 	.exits = "Exit status: 0 the checks hold, 1 a check failed (what was counted, the\n"
 		"number and the limit on stderr, then the offending stacks), 2 stacks\n"
 		"were needed but could not be taken, 3 no such process, 4 not permitted,\n"

@@ -145,11 +145,30 @@ static void proc_view_fallback(int pfd, struct process *p, const struct proc_opt
 	p->captured = 0;
 }
 
+/* A Go program's goroutines read while it runs, no thread stopped: each
+ * g, and its stack when asked, is kept only if it reads the same after
+ * (attach/gocapture.c); a running goroutine has no stack this way */
+static void go_without_stop(int pfd, struct process *p, const struct report_opts *o)
+{
+	struct go_frames gof;
+	if (proc_read_maps(p) < 0)
+		return;
+	open_go_tables(pfd, p);
+	if (!p->go.is_go)
+		return;
+	go_capture_prepare(p);
+	go_capture(p, o->go_stacks ? o->co.max_stack : 0, 1);
+	go_decode(p);
+	gof = go_frames_of(p);
+	if (o->go_stacks && p->go.tables)
+		go_unwind(p, &gof, o->max_depth);
+}
+
 /* The stages after the capture: group, symbolize, classify. */
 static void analyse(int pfd, struct process *p, const struct report_opts *o)
 {
 	group_threads(p, o->by_thread);
-	if (o->stacks) {
+	if (o->stacks || p->go.ngs) {
 		struct modfiles mf;
 		struct target_files files;
 		modfiles_init(&mf, p->mm_dirfd > 0 ? p->mm_dirfd : pfd, MODFILE_MAX_SIZE);
@@ -205,6 +224,8 @@ int report_take(pid_t pid, const struct report_opts *o, const pid_t *tids, size_
 		rc = proc_read(pfd, p, &po, &err);
 		if (rc == ATTACH_OK)
 			rc = check_tids(p, tids, ntids, &err);
+		if (rc == ATTACH_OK && o->go_nostop)
+			go_without_stop(pfd, p, o);
 	}
 	proc_blocked_times(p);
 	/* nothing is held any more: a signal from now on ends us at once */

@@ -18,6 +18,10 @@ struct report_opts {
 	int by_thread;		/* one group per thread */
 	int stacks;		/* 0: /proc only, nothing is stopped */
 	int go_system;		/* group a Go program's system goroutines too */
+	/* with stacks = 0, for a Go program: read its goroutines anyway,
+	 * from its memory alone, stopping nothing (go_stacks: their parked
+	 * stacks too, each kept only if it did not move meanwhile) */
+	int go_nostop, go_stacks;
 };
 
 void report_opts_init(struct report_opts *o);

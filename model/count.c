@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const count_by_names[] = { "total", "kind", "name", "group", "function", NULL };
+const char *const count_by_names[] = { "total", "kind", "name", "group", "function", "status",
+					NULL };
 
 void tally_add(struct tally *t, const char *key)
 {
@@ -101,6 +102,96 @@ size_t count_select(const struct process *p, const struct count_filter *f, uint8
 		n++;
 	}
 	return n;
+}
+
+static int pcs_match(const struct process *p, const uint64_t *pcs, size_t n,
+		     const struct count_filter *f)
+{
+	size_t i, j, k;
+	for (i = 0; i < n; i++) {
+		const struct symframe *sf = process_symframe(p, pcs[i]);
+		for (j = 0; sf && j < sf->nrows; j++)
+			for (k = 0; k < f->nre; k++)
+				if (sf->rows[j].function &&
+				    !regexec(&f->re[k], sf->rows[j].function, 0, NULL, 0))
+					return 1;
+	}
+	return 0;
+}
+
+size_t count_goroutines(const struct process *p, const struct count_filter *f, uint8_t *gmask)
+{
+	size_t i, n = 0;
+	for (i = 0; i < p->go.ngs; i++) {
+		const struct goroutine *g = &p->go.gs[i];
+		gmask[i] = !g->system && (!f->nre || pcs_match(p, g->pcs, g->npcs, f));
+		n += gmask[i];
+	}
+	return n;
+}
+
+/* "chan receive@main.logsContainer": the state and the first frame Go
+ * shows that is not the standard library's (else the first shown) */
+static void goroutine_label(const struct process *p, const struct goroutine *g, char *buf,
+			    size_t size)
+{
+	const char *first = NULL, *own = NULL;
+	size_t i, j;
+	for (i = 0; i < g->npcs && !own; i++) {
+		const struct symframe *sf = process_symframe(p, g->pcs[i]);
+		for (j = 0; sf && j < sf->nrows && !own; j++) {
+			const char *fn = sf->rows[j].function;
+			if (!go_row_shown(&sf->rows[j]) || !fn)
+				continue;
+			if (!first)
+				first = fn;
+			/* a package path with a dot in its first element, or main */
+			if (!strncmp(fn, "main.", 5) || (strchr(fn, '.') < strchr(fn, '/') &&
+							  strchr(fn, '/')))
+				own = fn;
+		}
+	}
+	snprintf(buf, size, "%s@%s", g->status_text, own ? own : first ? first : "?");
+}
+
+void count_goroutine_breakdown(const struct process *p, enum count_by by, const uint8_t *gmask,
+			       struct tally *t)
+{
+	size_t i, j, k;
+	char buf[512];
+	if (by == COUNT_BY_TOTAL)
+		return;
+	for (i = 0; i < p->go.ngs; i++) {
+		const struct goroutine *g = &p->go.gs[i];
+		if (!gmask[i])
+			continue;
+		if (by == COUNT_BY_STATUS) {
+			tally_add(t, g->status_text);
+		} else if (by == COUNT_BY_FUNCTION) {
+			struct tally seen = { 0 };
+			for (j = 0; j < g->npcs; j++) {
+				const struct symframe *sf = process_symframe(p, g->pcs[j]);
+				for (k = 0; sf && k < sf->nrows; k++) {
+					const char *fn = sf->rows[k].function;
+					size_t s;
+					int dup = 0;
+					if (!fn || !go_row_shown(&sf->rows[k]))
+						continue;
+					for (s = 0; s < seen.len && !dup; s++)
+						dup = !strcmp(seen.keys[s], fn);
+					if (!dup) {
+						tally_add(&seen, fn);
+						tally_add(t, fn);
+					}
+				}
+			}
+			tally_release(&seen);
+		} else {
+			goroutine_label(p, g, buf, sizeof(buf));
+			tally_add(t, buf);
+		}
+	}
+	tally_sort(t);
 }
 
 void group_label(const struct process *p, const struct group *g, char *buf, size_t size)

@@ -23,7 +23,7 @@ void tally_sort(struct tally *t);
 void tally_release(struct tally *t);
 
 enum count_by { COUNT_BY_TOTAL, COUNT_BY_KIND, COUNT_BY_NAME, COUNT_BY_GROUP,
-		COUNT_BY_FUNCTION };
+		COUNT_BY_FUNCTION, COUNT_BY_STATUS };
 extern const char *const count_by_names[];	/* "total", ..., NULL */
 
 struct count_filter {
@@ -45,6 +45,14 @@ size_t count_select(const struct process *p, const struct count_filter *f, uint8
  * (worker-17 -> worker-*); a function counts once per thread. */
 void count_breakdown(const struct process *p, enum count_by by, const uint8_t *mask,
 		     struct tally *t);
+
+/* A Go program's goroutines, as Go's runtime.NumGoroutine counts them
+ * (not the runtime's own): those f selects (--match: a frame's
+ * function) into gmask (one per p->go.gs); how many.  The breakdown by
+ * status (Go's words), group ("chan receive@main.f") or function. */
+size_t count_goroutines(const struct process *p, const struct count_filter *f, uint8_t *gmask);
+void count_goroutine_breakdown(const struct process *p, enum count_by by, const uint8_t *gmask,
+			       struct tally *t);
 
 /* "mutex@cache_evict": a group's wait kind and its most telling
  * function, as count --by group and top name a group */

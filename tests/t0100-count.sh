@@ -111,7 +111,7 @@ test_expect_success 'bad input: usage errors with a message' '
 	expect_status 64 "$INSPECT" count abc 2>err && expect_grep "not a process ID" err &&
 	expect_status 64 "$INSPECT" count --match "(" 1 2>err && expect_grep "not a valid regular expression" err &&
 	expect_status 64 "$INSPECT" count --max 1 --expect 2 1 2>err && expect_grep "contradict" err &&
-	expect_status 64 "$INSPECT" count --by color 1 2>err && expect_grep "total, kind, name, group or function" err &&
+	expect_status 64 "$INSPECT" count --by color 1 2>err && expect_grep "total, kind, name, group, function or status" err &&
 	expect_status 64 "$INSPECT" count --kind nonsense 1 2>err && expect_grep "the kinds are" err &&
 	expect_status 64 "$INSPECT" count --interval 1 1 2>err && expect_grep "needs --samples" err &&
 	expect_status 64 "$INSPECT" count --max lots 1 2>err && expect_grep "whole number" err &&

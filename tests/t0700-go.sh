@@ -94,6 +94,26 @@ and [g for g in j["goroutines"] if g["goid"] == 1][0]["created_by"] is None
 and sum(g["count"] for g in j["goroutine_groups"]) == 62'"'"'
 '
 
+test_expect_success "a Go release this inspect does not know: the threads, a clear line, exit 1" '
+	python3 - "'"$bin"'" newer <<-PY &&
+	import re, sys
+	d = bytearray(open(sys.argv[1], "rb").read())
+	# the release in .go.buildinfo, go1.N.M -> go1.99.M (same length)
+	i = d.index(b"\xff Go buildinf:")
+	j = d.index(b"go1.", i)
+	k = j + 4
+	while chr(d[k]).isdigit():
+	    k += 1
+	d[j + 4:k] = b"9" * (k - j - 4)
+	open(sys.argv[2], "wb").write(bytes(d))
+	PY
+	chmod +x newer && start_go ./newer &&
+	expect_status 1 "$INSPECT" stack $FIXTURE_PID >out 2>err &&
+	expect_grep "^goroutines not shown: Go 1\.99 is newer than this inspect knows \(Go 1\.19 to 1\.27\)" out &&
+	expect_grep "^[0-9]+ threads?:" out && ! grep -q " goroutines in " out &&
+	check_healthy $FIXTURE_PID
+'
+
 cgo=$(ls "$GOFIX"/gocgo-1.* 2>/dev/null | sort -V | tail -n 1)
 test_expect_success "a goroutine in a cgo call: its C frames, then its Go ones" '
 	start_go "'"$cgo"'" &&

@@ -26,6 +26,8 @@ void render_count_sample(FILE *out, const struct process *p, const struct count_
 		json_object_object_add(j, "pid", json_object_new_int(p->pid));
 		json_object_object_add(j, "command", json_object_new_string(p->comm));
 		json_object_object_add(j, "threads", json_object_new_int((int)total));
+		if (c->go)
+			json_object_object_add(j, "goroutines", json_object_new_int((int)c->goroutines));
 		json_object_object_add(j, "counted", json_object_new_int((int)c->counted));
 		json_object_object_add(j, "by", json_object_new_string(count_by_names[c->by]));
 		for (i = 0; i < t->len; i++)
@@ -47,6 +49,8 @@ void render_count_sample(FILE *out, const struct process *p, const struct count_
 	}
 	if (c->line_mode) {
 		fprintf(out, "%s threads %zu", ts, total);
+		if (c->go)
+			fprintf(out, " goroutines %zu", c->goroutines);
 		if (c->filtered)
 			fprintf(out, " counted %zu", c->counted);
 		for (i = 0; i < t->len; i++)
@@ -55,6 +59,8 @@ void render_count_sample(FILE *out, const struct process *p, const struct count_
 		return;
 	}
 	fprintf(out, "threads %zu\n", total);
+	if (c->go)
+		fprintf(out, "goroutines %zu\n", c->goroutines);
 	if (c->filtered)
 		fprintf(out, "counted %zu\n", c->counted);
 	for (i = 0; i < t->len; i++)

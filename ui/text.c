@@ -258,16 +258,18 @@ static int cmp_goid64(const void *a, const void *b)
 }
 
 /* "93-1092,1100": a group's goroutine IDs */
-static void goid_ranges(FILE *out, const struct process *p, const struct go_group *gr)
+static void goid_ranges(FILE *out, const struct process *p, const struct go_group *gr,
+			const uint8_t *mask)
 {
 	int64_t *v = xmalloc_array(gr->n, sizeof(*v));
-	size_t i = 0, j, n = 0;
+	size_t i = 0, j, n = 0, m = 0;
 	for (j = 0; j < gr->n; j++)
-		v[j] = p->go.gs[gr->members[j]].goid;
-	qsort(v, gr->n, sizeof(*v), cmp_goid64);
-	while (i < gr->n && n < 40) {
+		if (!mask || mask[gr->members[j]])
+			v[m++] = p->go.gs[gr->members[j]].goid;
+	qsort(v, m, sizeof(*v), cmp_goid64);
+	while (i < m && n < 40) {
 		j = i;
-		while (j + 1 < gr->n && v[j + 1] == v[j] + 1)
+		while (j + 1 < m && v[j + 1] == v[j] + 1)
 			j++;
 		if (j == i)
 			fprintf(out, "%s%lld", n ? "," : "", (long long)v[i]);
@@ -276,7 +278,7 @@ static void goid_ranges(FILE *out, const struct process *p, const struct go_grou
 		n++;
 		i = j + 1;
 	}
-	if (i < gr->n)
+	if (i < m)
 		fputs(",...", out);
 	free(v);
 }
@@ -284,12 +286,17 @@ static void goid_ranges(FILE *out, const struct process *p, const struct go_grou
 static void go_groups(FILE *out, const struct process *p, const struct render_opts *o)
 {
 	const struct go_process *go = &p->go;
-	size_t i;
+	size_t i, j;
 	for (i = 0; i < go->ngroups; i++) {
 		const struct go_group *gr = &go->groups[i];
 		const struct goroutine *g = gr->first;
-		fprintf(out, "\n%s%zu goroutine%s:%s %s%s%s", col(o, C_BOLD), gr->n,
-			gr->n == 1 ? "" : "s", col(o, C_OFF), col(o, C_YELLOW), g->status_text,
+		size_t n = 0;
+		for (j = 0; j < gr->n; j++)
+			n += !o->go_mask || o->go_mask[gr->members[j]];
+		if (!n)
+			continue;
+		fprintf(out, "\n%s%zu goroutine%s:%s %s%s%s", col(o, C_BOLD), n,
+			n == 1 ? "" : "s", col(o, C_OFF), col(o, C_YELLOW), g->status_text,
 			col(o, C_OFF));
 		if (gr->minutes_max >= 1) {
 			if (gr->minutes_min == gr->minutes_max)
@@ -300,9 +307,9 @@ static void go_groups(FILE *out, const struct process *p, const struct render_op
 		}
 		if (g->locked)
 			fputs(", locked to thread", out);
-		fprintf(out, "\n  goroutine%s ", gr->n == 1 ? "" : "s");
-		goid_ranges(out, p, gr);
-		if (gr->n == 1 && g->tid)
+		fprintf(out, "\n  goroutine%s ", n == 1 ? "" : "s");
+		goid_ranges(out, p, gr, o->go_mask);
+		if (n == 1 && g->tid)
 			fprintf(out, " (on thread %d)", (int)g->tid);
 		fputc('\n', out);
 		goroutine_frames(out, p, g, o);
@@ -359,9 +366,12 @@ void render_text(FILE *out, const struct process *p, const struct render_opts *o
 		col(o, C_OFF));
 	if (go->is_go && go->version[0])
 		fprintf(out, "%s, ", go->version);
-	fprintf(out, "%zu thread%s in %zu group%s", p->nthreads, p->nthreads == 1 ? "" : "s",
-		p->ngroups, p->ngroups == 1 ? "" : "s");
-	if (go->ngs)
+	if (o->go_only)
+		fprintf(out, "%zu goroutines, read without stopping it", go->ngs - go->nsystem);
+	else
+		fprintf(out, "%zu thread%s in %zu group%s", p->nthreads,
+			p->nthreads == 1 ? "" : "s", p->ngroups, p->ngroups == 1 ? "" : "s");
+	if (go->ngs && !o->go_only)
 		fprintf(out, ", %zu goroutines in %zu groups (%zu system%s)", go->ngs - go->nsystem,
 			go->ngroups, go->nsystem, o->go_system ? ", shown" : ", hidden");
 	if (p->captured)
@@ -375,7 +385,7 @@ void render_text(FILE *out, const struct process *p, const struct render_opts *o
 		fprintf(out, "%s%s%s\n", col(o, C_RED), go->not_shown, col(o, C_OFF));
 	if (!o->threads && !o->mask)
 		go_groups(out, p, o);
-	for (g = 0; g < p->ngroups; g++) {
+	for (g = 0; g < p->ngroups && !o->go_only; g++) {
 		const struct group *gr = &p->groups[g];
 		size_t i, shown = 0;
 		for (i = 0; i < gr->nmembers; i++)

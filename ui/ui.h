@@ -16,6 +16,8 @@ struct render_opts {
 	int threads;		/* one block per thread (no grouping) */
 	const uint8_t *mask;	/* when set, only threads i with mask[i] */
 	int go_system;		/* a Go program's system goroutines are grouped too */
+	const uint8_t *go_mask;	/* when set, only goroutines i with go_mask[i] */
+	int go_only;		/* the goroutines alone, not the threads */
 };
 
 void render_text(FILE *out, const struct process *p, const struct render_opts *o);
@@ -25,7 +27,9 @@ void render_go_dump(FILE *out, const struct process *p, const struct render_opts
 
 /* One sample of `inspect count` (countout.c) */
 struct count_sample {
-	size_t counted;		/* threads the filters selected */
+	size_t counted;		/* threads (goroutines, for go) the filters selected */
+	int go;			/* a Go program's goroutines were counted */
+	size_t goroutines;	/* as runtime.NumGoroutine counts them */
 	int filtered;		/* a filter was given: say `counted` */
 	enum count_by by;
 	const struct tally *tally;	/* the breakdown */
