@@ -71,12 +71,12 @@ static void fold_name(const char *in, char *out, size_t size)
 		snprintf(out, size, "%.*s*", (int)n, in);
 }
 
-static int thread_matches(const struct process *p, const struct thread *t,
-			  const struct count_filter *f)
+static int pcs_match(const struct process *p, const uint64_t *pcs, size_t n,
+		     const struct count_filter *f)
 {
 	size_t i, j, k;
-	for (i = 0; i < t->npcs; i++) {
-		const struct symframe *sf = process_symframe(p, t->pcs[i]);
+	for (i = 0; i < n; i++) {
+		const struct symframe *sf = process_symframe(p, pcs[i]);
 		for (j = 0; sf && j < sf->nrows; j++)
 			for (k = 0; k < f->nre; k++)
 				if (sf->rows[j].function &&
@@ -96,27 +96,12 @@ size_t count_select(const struct process *p, const struct count_filter *f, uint8
 			continue;
 		if (f->kind >= 0 && (int)t->wait.kind != f->kind)
 			continue;
-		if (f->nre && !thread_matches(p, t, f))
+		if (f->nre && !pcs_match(p, t->pcs, t->npcs, f))
 			continue;
 		mask[i] = 1;
 		n++;
 	}
 	return n;
-}
-
-static int pcs_match(const struct process *p, const uint64_t *pcs, size_t n,
-		     const struct count_filter *f)
-{
-	size_t i, j, k;
-	for (i = 0; i < n; i++) {
-		const struct symframe *sf = process_symframe(p, pcs[i]);
-		for (j = 0; sf && j < sf->nrows; j++)
-			for (k = 0; k < f->nre; k++)
-				if (sf->rows[j].function &&
-				    !regexec(&f->re[k], sf->rows[j].function, 0, NULL, 0))
-					return 1;
-	}
-	return 0;
 }
 
 size_t count_goroutines(const struct process *p, const struct count_filter *f, uint8_t *gmask)
