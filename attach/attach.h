@@ -171,5 +171,7 @@ struct proc_summary {
  * count (array in *out, free with proc_summaries_free) or -1. */
 ssize_t proc_list_processes(struct proc_summary **out);
 void proc_summaries_free(struct proc_summary *v, size_t n);
+/* A process's executable, open for reading (a regular file), or -1 */
+int proc_open_exe(pid_t pid);
 
 #endif

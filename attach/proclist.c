@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,4 +75,22 @@ void proc_summaries_free(struct proc_summary *v, size_t n)
 	for (i = 0; i < n; i++)
 		free(v[i].cmdline);
 	free(v);
+}
+
+int proc_open_exe(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+	int fd;
+	/* the kernel's own link to the file it mapped: not a path that the
+	 * process could point elsewhere since */
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }

@@ -74,41 +74,36 @@ struct count_args {
 	long max, expect, max_growth, samples;	/* -1: unset */
 	double interval;
 	const char *baseline_path;
-	struct baseline baseline;
+	struct baseline baseline;	/* its thread groups */
+	struct baseline go_baseline;	/* its goroutine groups */
 	int json;
 };
 
-/* An earlier `inspect stack --json` or `inspect count --json --by group`:
- * its groups, by the signature model/count.c matches them with.  0, or
- * the usage error's status. */
-static int load_baseline(const char *path, struct baseline *b)
+/* The groups of `array` ("groups", "goroutine_groups") of an earlier
+ * report into b, by the signature model/count.c matches them with: the
+ * wait kind (`kind_at`: "wait"."kind") or the status ("status"), then each
+ * frame's function; their TIDs or goroutine IDs (`ids`).  0, or -1 with
+ * the group that lacks a field in *bad. */
+static int read_groups(json_object *gs, const char *ids, int by_status, struct baseline *b,
+		       size_t *bad)
 {
-	json_object *j = json_object_from_file(path), *gs;
-	size_t i, n;
-	if (!j)
-		return usage_error("count", "--baseline: cannot read '%s' as JSON: %s", path,
-				   json_util_get_last_err() ? json_util_get_last_err()
-							    : "unknown error");
-	if (!json_object_object_get_ex(j, "groups", &gs) || !json_object_is_type(gs, json_type_array)) {
-		json_object_put(j);
-		return usage_error("count", "--baseline: '%s' has no \"groups\" array; make it "
-				   "with inspect stack --json or inspect count --json --by group",
-				   path);
-	}
-	n = json_object_array_length(gs);
+	size_t i, n = json_object_array_length(gs);
 	b->v = xcalloc(n, sizeof(*b->v));
 	for (i = 0; i < n; i++) {
-		json_object *g = json_object_array_get_idx(gs, i), *w, *k, *fr, *c, *tids;
+		json_object *g = json_object_array_get_idx(gs, i), *w, *k = NULL, *fr, *c, *idv;
 		struct baseline_group *bg = &b->v[b->n];
 		struct sb sig = { 0 };
 		size_t f, nf;
-		if (!json_object_object_get_ex(g, "wait", &w) ||
-		    !json_object_object_get_ex(w, "kind", &k) ||
-		    !json_object_object_get_ex(g, "frames", &fr) ||
+		if (by_status ? !json_object_object_get_ex(g, "status", &k)
+			      : !json_object_object_get_ex(g, "wait", &w) ||
+				!json_object_object_get_ex(w, "kind", &k)) {
+			*bad = i;
+			return -1;
+		}
+		if (!json_object_object_get_ex(g, "frames", &fr) ||
 		    !json_object_is_type(fr, json_type_array)) {
-			json_object_put(j);
-			return usage_error("count", "--baseline: group %zu of '%s' lacks wait.kind "
-					   "or frames", i, path);
+			*bad = i;
+			return -1;
 		}
 		signature_start(&sig, json_object_get_string(k));
 		nf = json_object_array_length(fr);
@@ -119,14 +114,44 @@ static int load_baseline(const char *path, struct baseline *b)
 		}
 		bg->signature = sb_detach(&sig);
 		bg->count = json_object_object_get_ex(g, "count", &c) ? json_object_get_int(c) : 0;
-		if (json_object_object_get_ex(g, "tids", &tids) &&
-		    json_object_is_type(tids, json_type_array)) {
-			bg->ntids = json_object_array_length(tids);
-			bg->tids = xmalloc_array(bg->ntids, sizeof(*bg->tids));
-			for (f = 0; f < bg->ntids; f++)
-				bg->tids[f] = json_object_get_int(json_object_array_get_idx(tids, f));
+		if (json_object_object_get_ex(g, ids, &idv) && json_object_is_type(idv, json_type_array)) {
+			bg->nids = json_object_array_length(idv);
+			bg->ids = xmalloc_array(bg->nids, sizeof(*bg->ids));
+			for (f = 0; f < bg->nids; f++)
+				bg->ids[f] = json_object_get_int64(json_object_array_get_idx(idv, f));
 		}
 		b->n++;
+	}
+	return 0;
+}
+
+/* An earlier `inspect stack --json` or `inspect count --json --by group`:
+ * its thread groups into b, and, of a Go program, its goroutine groups
+ * into gb.  0, or the usage error's status. */
+static int load_baseline(const char *path, struct baseline *b, struct baseline *gb)
+{
+	json_object *j = json_object_from_file(path), *gs;
+	size_t bad = 0;
+	if (!j)
+		return usage_error("count", "--baseline: cannot read '%s' as JSON: %s", path,
+				   json_util_get_last_err() ? json_util_get_last_err()
+							    : "unknown error");
+	if (!json_object_object_get_ex(j, "groups", &gs) || !json_object_is_type(gs, json_type_array)) {
+		json_object_put(j);
+		return usage_error("count", "--baseline: '%s' has no \"groups\" array; make it "
+				   "with inspect stack --json or inspect count --json --by group",
+				   path);
+	}
+	if (read_groups(gs, "tids", 0, b, &bad) < 0) {
+		json_object_put(j);
+		return usage_error("count", "--baseline: group %zu of '%s' lacks wait.kind "
+				   "or frames", bad, path);
+	}
+	if (json_object_object_get_ex(j, "goroutine_groups", &gs) &&
+	    json_object_is_type(gs, json_type_array) && read_groups(gs, "goids", 1, gb, &bad) < 0) {
+		json_object_put(j);
+		return usage_error("count", "--baseline: goroutine group %zu of '%s' lacks status "
+				   "or frames", bad, path);
 	}
 	json_object_put(j);
 	return 0;
@@ -231,6 +256,32 @@ static void print_go_offenders(struct process *p, const uint8_t *gmask)
 	render_text(stderr, p, &ro);
 }
 
+/* --baseline for a Go program's goroutine groups; 1 when a group grew
+ * past --max-growth */
+static int check_go_growth(pid_t pid, struct process *p, const struct count_args *a,
+			   const uint8_t *gmask, const char *what)
+{
+	struct growth *v;
+	uint8_t *grown = xcalloc(p->go.ngs, 1);
+	size_t n = go_baseline_compare(p, &a->go_baseline, gmask, grown, &v), i;
+	long worst = 0;
+	int failed = 0;
+	render_growth(stdout, v, n);
+	for (i = 0; i < n; i++)
+		if (v[i].now - v[i].then > worst)
+			worst = v[i].now - v[i].then;
+	if (worst > a->max_growth) {
+		error("count: a group of %s in process %d (%s) grew by %ld since %s, more than "
+		      "--max-growth %ld; its new goroutines:", what, (int)pid, p->comm, worst,
+		      a->baseline_path, a->max_growth);
+		print_go_offenders(p, grown);
+		failed = 1;
+	}
+	free(v);
+	free(grown);
+	return failed;
+}
+
 /* A Go program, its goroutines read without stopping any thread: 1 when
  * p is one (the sample is taken and printed), 0 when it is not (*status
  * EXIT_OK) or on an error (*status) */
@@ -249,7 +300,8 @@ static int go_sample(pid_t pid, const struct count_args *a, int line_mode, int *
 	ro.stacks = 0;
 	ro.po.threads_only = 1;
 	ro.go_nostop = 1;
-	ro.go_stacks = a->f.nre || a->by == COUNT_BY_GROUP || a->by == COUNT_BY_FUNCTION;
+	ro.go_stacks = a->f.nre || a->by == COUNT_BY_GROUP || a->by == COUNT_BY_FUNCTION ||
+		       a->baseline_path;
 	memset(&p, 0, sizeof(p));
 	*status = report_take(pid, &ro, NULL, 0, &p, &pfd);
 	if (*status != EXIT_OK && *status != EXIT_PARTIAL && *status != EXIT_NOSTACKS)
@@ -293,6 +345,8 @@ static int go_sample(pid_t pid, const struct count_args *a, int line_mode, int *
 		print_go_offenders(&p, gmask);
 		*failed = 1;
 	}
+	if (a->baseline_path)
+		*failed |= check_go_growth(pid, &p, a, gmask, sb_str(&what));
 	fflush(stdout);
 	sb_release(&what);
 	tally_release(&t);
@@ -313,8 +367,7 @@ static int one_sample(pid_t pid, const struct count_args *a, int line_mode, int 
 	int pfd, status = EXIT_OK;
 
 	/* a Go program: its goroutines are counted, stopping nothing */
-	if (!a->f.name_glob && a->f.kind < 0 && !a->baseline_path &&
-	    go_sample(pid, a, line_mode, failed, &status))
+	if (!a->f.name_glob && a->f.kind < 0 && go_sample(pid, a, line_mode, failed, &status))
 		return status;
 	if (status != EXIT_OK)
 		return status;
@@ -425,7 +478,8 @@ static int run_count(const struct command *cmd, int argc, char **argv)
 	a.samples = 1;
 	if ((status = cli_parse(cmd, opts, argc, argv, &pid)) >= 0 ||
 	    (status = check_args(&a)) != 0 ||
-	    (a.baseline_path && (status = load_baseline(a.baseline_path, &a.baseline)) != 0))
+	    (a.baseline_path && (status = load_baseline(a.baseline_path, &a.baseline,
+						   &a.go_baseline)) != 0))
 		goto out;
 	a.f.re = a.match.re;
 	a.f.nre = a.match.n;
@@ -448,6 +502,7 @@ static int run_count(const struct command *cmd, int argc, char **argv)
 out:
 	patterns_release(&a.match);
 	baseline_release(&a.baseline);
+	baseline_release(&a.go_baseline);
 	return status;
 }
 

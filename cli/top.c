@@ -38,6 +38,8 @@ static int sample(pid_t pid, struct proc_fdcache *fdcache, struct top_state *s,
 	o.stacks = 0;
 	o.po.want_sched = 0;
 	o.po.want_futex = 0;
+	/* a Go program's goroutine total, read from its memory alone */
+	o.go_nostop = 1;
 	memset(&p, 0, sizeof(p));
 	st = report_take(pid, &o, NULL, 0, &p, &pfd);
 	capture_install_signal_handlers();	/* keep ours between captures */
@@ -67,6 +69,15 @@ static int sample(pid_t pid, struct proc_fdcache *fdcache, struct top_state *s,
 	return 0;
 }
 
+/* The rows of the view: a Go program's goroutine groups, or threads */
+static size_t view_rows(const struct top_state *s, const struct top_view *v,
+			struct top_row **rows)
+{
+	if (v->go)
+		return top_go_rows(s, v->filter, rows);
+	return top_rows(s, v->per_thread, v->sort, v->filter, rows);
+}
+
 static int batch(pid_t pid, struct proc_fdcache *fdcache, struct top_view *v, long iterations)
 {
 	struct top_state s;
@@ -89,7 +100,8 @@ static int batch(pid_t pid, struct proc_fdcache *fdcache, struct top_view *v, lo
 			top_release(&s);
 			return st;
 		}
-		nrows = top_rows(&s, v->per_thread, v->sort, v->filter, &rows);
+		v->go = s.cur.go.is_go && !s.cur.go.not_shown && !v->threads_view;
+		nrows = view_rows(&s, v, &rows);
 		nlines = top_layout(&s, rows, nrows, v, 200, 0, &lines, &header);
 		for (i = 0; i < nlines; i++)
 			puts(lines[i].text);
@@ -141,7 +153,15 @@ static void on_rows_key(struct screen *sc, struct top_state *s, struct top_view 
 			sc->detail = 1;
 		}
 		break;
-	case TOPACT_THREADS: v->per_thread = !v->per_thread; v->selected = v->scroll = 0; break;
+	case TOPACT_THREADS:
+		/* a Go program: its goroutines, or its OS threads; else thread
+		 * groups, or one row per thread */
+		if (s->cur.go.is_go && !s->cur.go.not_shown)
+			v->threads_view = !v->threads_view;
+		else
+			v->per_thread = !v->per_thread;
+		v->selected = v->scroll = 0;
+		break;
 	case TOPACT_SORT: v->sort = (v->sort + 1) % TOP_SORT__N; break;
 	case TOPACT_PAUSE: v->paused = !v->paused; break;
 	case TOPACT_SLOWER: if (v->interval < 60) v->interval *= 2; break;
@@ -256,7 +276,8 @@ static int interactive(pid_t pid, struct proc_fdcache *fdcache, struct top_view 
 			sample(pid, fdcache, &s, v->stack_interval, sc.kstacks);
 			next = now + (uint64_t)(v->interval * 1000);
 		}
-		nrows = top_rows(&s, v->per_thread, v->sort, v->filter, &rows);
+		v->go = s.cur.go.is_go && !s.cur.go.not_shown && !v->threads_view;
+		nrows = view_rows(&s, v, &rows);
 		draw_screen(&sc, &s, v, rows, nrows);
 		on_key(&sc, &s, v, rows, nrows, topc_key(100));
 		free(rows);

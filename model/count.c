@@ -273,14 +273,15 @@ void signature_frame(struct sb *sb, const char *function)
 		sb_adds(sb, function);
 }
 
-char *group_signature(const struct process *p, const struct group *g)
+/* start, then every row of the stack pcs */
+static char *signature_of(const struct process *p, const char *start, const uint64_t *pcs,
+			  size_t n)
 {
-	const struct thread *t = g->first;
 	struct sb sb = { 0 };
 	size_t i, j;
-	signature_start(&sb, wait_kind_key(g->wait.kind));
-	for (i = 0; i < t->npcs; i++) {
-		const struct symframe *sf = process_symframe(p, t->pcs[i]);
+	signature_start(&sb, start);
+	for (i = 0; i < n; i++) {
+		const struct symframe *sf = process_symframe(p, pcs[i]);
 		if (!sf || !sf->nrows)
 			signature_frame(&sb, NULL);
 		for (j = 0; sf && j < sf->nrows; j++)
@@ -289,22 +290,32 @@ char *group_signature(const struct process *p, const struct group *g)
 	return sb_detach(&sb);
 }
 
+char *group_signature(const struct process *p, const struct group *g)
+{
+	return signature_of(p, wait_kind_key(g->wait.kind), g->first->pcs, g->first->npcs);
+}
+
+char *go_group_signature(const struct process *p, const struct go_group *g)
+{
+	return signature_of(p, g->first->status_text, g->first->pcs, g->first->npcs);
+}
+
 void baseline_release(struct baseline *b)
 {
 	size_t i;
 	for (i = 0; i < b->n; i++) {
 		free(b->v[i].signature);
-		free(b->v[i].tids);
+		free(b->v[i].ids);
 	}
 	free(b->v);
 	memset(b, 0, sizeof(*b));
 }
 
-static int in_baseline(const struct baseline_group *bg, pid_t tid)
+static int in_baseline(const struct baseline_group *bg, int64_t id)
 {
 	size_t i;
-	for (i = 0; bg && i < bg->ntids; i++)
-		if (bg->tids[i] == tid)
+	for (i = 0; bg && i < bg->nids; i++)
+		if (bg->ids[i] == id)
 			return 1;
 	return 0;
 }
@@ -340,6 +351,43 @@ size_t baseline_compare(const struct process *p, const struct baseline *b,
 			size_t m = g->members[j];
 			if (mask[m])
 				grown[m] = !in_baseline(last, p->threads[m].tid);
+		}
+	}
+	*out = v;
+	return n;
+}
+
+size_t go_baseline_compare(const struct process *p, const struct baseline *b,
+			   const uint8_t *gmask, uint8_t *grown, struct growth **out)
+{
+	struct growth *v = NULL;
+	size_t i, j, k, n = 0, nalloc = 0;
+	memset(grown, 0, p->go.ngs);
+	for (i = 0; i < p->go.ngroups; i++) {
+		const struct go_group *g = &p->go.groups[i];
+		const struct baseline_group *last = NULL;
+		char *sig = go_group_signature(p, g);
+		long now = 0, then = 0;
+		for (j = 0; j < g->n; j++)
+			now += gmask[g->members[j]];
+		for (k = 0; k < b->n; k++)
+			if (!strcmp(b->v[k].signature, sig)) {
+				then += b->v[k].count;
+				last = &b->v[k];
+			}
+		free(sig);
+		if (now <= then)
+			continue;
+		grow((void **)&v, &nalloc, n, sizeof(*v));
+		goroutine_label(p, g->first, v[n].label, sizeof(v[n].label));
+		v[n].then = then;
+		v[n].now = now;
+		n++;
+		/* the new goroutines: those the baseline's group did not list */
+		for (j = 0; j < g->n; j++) {
+			size_t m = g->members[j];
+			if (gmask[m])
+				grown[m] = !in_baseline(last, p->go.gs[m].goid);
 		}
 	}
 	*out = v;

@@ -66,12 +66,13 @@ void signature_start(struct sb *sb, const char *kind_key);
 void signature_frame(struct sb *sb, const char *function);
 char *group_signature(const struct process *p, const struct group *g);
 
-/* An earlier report's groups */
+/* An earlier report's groups: of threads (ids: TIDs), or of a Go
+ * program's goroutines (ids: goroutine IDs) */
 struct baseline_group {
 	char *signature;
 	long count;
-	pid_t *tids;
-	size_t ntids;
+	int64_t *ids;
+	size_t nids;
 };
 struct baseline {
 	struct baseline_group *v;
@@ -91,5 +92,12 @@ struct growth {
  * the count of groups that grew. */
 size_t baseline_compare(const struct process *p, const struct baseline *b,
 			const uint8_t *mask, uint8_t *grown, struct growth **out);
+
+/* The same for a Go program's goroutine groups: a group's signature is
+ * "status|f1|f2|...", one entry per row of its stack, as the JSON's
+ * goroutine_groups has them; gmask and grown are per p->go.gs */
+char *go_group_signature(const struct process *p, const struct go_group *g);
+size_t go_baseline_compare(const struct process *p, const struct baseline *b,
+			   const uint8_t *gmask, uint8_t *grown, struct growth **out);
 
 #endif

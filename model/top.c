@@ -28,6 +28,7 @@ void top_release(struct top_state *s)
 	process_clear(&s->cur);
 	if (s->have_stacks)
 		process_clear(&s->stacks);
+	free(s->first);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -122,15 +123,95 @@ void top_refresh(struct top_state *s, struct process *p, uint64_t now_ms, long h
 		s->nhist--;
 	}
 	s->count_hist[s->nhist++] = p->nthreads;
+	if (p->go.is_go && !p->go.not_shown) {
+		if (s->ngo_hist == TOP_HISTORY) {
+			memmove(s->go_hist, s->go_hist + 1, (TOP_HISTORY - 1) * sizeof(size_t));
+			s->ngo_hist--;
+		}
+		s->go_hist[s->ngo_hist++] = p->go.ngs - p->go.nsystem;
+	}
 	process_clear(&s->cur);
 	s->cur = *p;
 	memset(p, 0, sizeof(*p));
 	s->last_ms = now_ms;
 }
 
+/* "chan receive@main.handler": a goroutine group's key */
+static void go_key(const struct process *p, const struct go_group *g, char *buf, size_t size)
+{
+	const char *fn = NULL;
+	size_t i, j;
+	for (i = 0; i < g->first->npcs && !fn; i++) {
+		const struct symframe *sf = process_symframe(p, g->first->pcs[i]);
+		for (j = 0; sf && j < sf->nrows && !fn; j++)
+			if (go_row_shown(&sf->rows[j]))
+				fn = sf->rows[j].function;
+	}
+	snprintf(buf, size, "%s@%s", g->first->status_text, fn ? fn : "?");
+}
+
+static const struct top_first *first_seen(const struct top_state *s, const char *key)
+{
+	size_t i;
+	for (i = 0; i < s->nfirst; i++)
+		if (!strcmp(s->first[i].key, key))
+			return &s->first[i];
+	return NULL;
+}
+
+/* each goroutine group's count, the first time one with its key shows */
+static void note_first(struct top_state *s, const struct process *p)
+{
+	size_t i;
+	for (i = 0; i < p->go.ngroups; i++) {
+		char key[192];
+		go_key(p, &p->go.groups[i], key, sizeof(key));
+		if (first_seen(s, key))
+			continue;
+		grow((void **)&s->first, &s->first_cap, s->nfirst, sizeof(*s->first));
+		snprintf(s->first[s->nfirst].key, sizeof(s->first[s->nfirst].key), "%s", key);
+		s->first[s->nfirst++].count = (long)p->go.groups[i].n;
+	}
+}
+
+size_t top_go_rows(const struct top_state *s, const char *filter, struct top_row **out)
+{
+	const struct process *p = &s->stacks;
+	struct top_row *rows;
+	size_t i, n = 0;
+	if (!s->have_stacks || !p->go.ngroups) {
+		*out = xcalloc(1, sizeof(**out));
+		return 0;
+	}
+	rows = xcalloc(p->go.ngroups, sizeof(*rows));
+	for (i = 0; i < p->go.ngroups; i++) {
+		const struct go_group *g = &p->go.groups[i];
+		const struct top_first *f;
+		struct top_row *r = &rows[n];
+		const char *at;
+		go_key(p, g, r->key, sizeof(r->key));
+		if (filter && *filter && !strstr(r->key, filter))
+			continue;
+		at = strrchr(r->key, '@');
+		snprintf(r->frame, sizeof(r->frame), "%s", at ? at + 1 : "?");
+		snprintf(r->detail, sizeof(r->detail), "%s", g->first->status_text);
+		r->count = g->n;
+		r->go = 1;
+		r->goid = g->first->goid;
+		r->blocked_min_ms = g->minutes_min >= 0 ? g->minutes_min * 60000 : -1;
+		r->blocked_max_ms = g->minutes_max >= 0 ? g->minutes_max * 60000 : -1;
+		f = first_seen(s, r->key);
+		r->change = f ? (long)g->n - f->count : 0;
+		n++;
+	}
+	*out = rows;
+	return n;	/* the groups are largest first already */
+}
+
 void top_take_stacks(struct top_state *s, struct process *p, uint64_t now_ms)
 {
 	size_t i;
+	note_first(s, p);
 	for (i = 0; i < p->nthreads; i++) {
 		struct top_thread *x = find(s, p->threads[i].tid);
 		const struct symrow *r = thread_telling_row(p, &p->threads[i]);

@@ -42,6 +42,15 @@ struct top_row {
 	pid_t tids[8];		/* the first TIDs */
 	size_t ntids;
 	char state;		/* thread mode */
+	int go;			/* a row of goroutines (top_go_rows) */
+	long change;		/* goroutines: the count less the first seen */
+	int64_t goid;		/* goroutines: the first of the group */
+};
+
+/* A goroutine group's count when top first saw it */
+struct top_first {
+	char key[192];
+	long count;
 };
 
 struct top_state {
@@ -57,6 +66,12 @@ struct top_state {
 	int have_stacks;
 	uint64_t stacks_ms;	/* when it was taken */
 	int exited;		/* the process is gone */
+	/* a Go program: its goroutine total at each refresh, and each
+	 * goroutine group's count when first seen */
+	size_t go_hist[TOP_HISTORY];
+	size_t ngo_hist;
+	struct top_first *first;
+	size_t nfirst, first_cap;
 };
 
 void top_init(struct top_state *s);
@@ -75,5 +90,12 @@ size_t top_rows(const struct top_state *s, int per_thread, enum top_sort sort,
 		const char *filter, struct top_row **rows);
 
 const char *top_sort_name(enum top_sort s);
+
+/* A Go program's goroutine groups of the last stack sample, as rows:
+ * key "status@function" (the most telling frame), count, the change
+ * since top first saw the group, filtered by a substring of the status,
+ * the frame or the key; largest first.  Returns the count; *rows is
+ * malloc'd. */
+size_t top_go_rows(const struct top_state *s, const char *filter, struct top_row **rows);
 
 #endif

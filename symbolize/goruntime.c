@@ -276,6 +276,32 @@ void go_analyse(struct process *p, const struct target_files *files)
 	}
 }
 
+int go_file_release(int fd, char *version, size_t size, char **module)
+{
+	struct stat st;
+	struct sb why = { 0 };
+	struct gotab *t;
+	void *map;
+	int is_go = 0;
+	*module = NULL;
+	version[0] = '\0';
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 64 ||
+	    (uint64_t)st.st_size > (4ull << 30) ||
+	    (map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED)
+		return 0;
+	t = gotab_parse(map, (size_t)st.st_size, &why);
+	if (t) {
+		is_go = 1;
+		snprintf(version, size, "%s", gotab_version(t) ? gotab_version(t) : "go?");
+		if (gotab_module_path(t))
+			*module = xstrdup(gotab_module_path(t));
+	}
+	gotab_free(t);
+	sb_release(&why);
+	munmap(map, (size_t)st.st_size);
+	return is_go;
+}
+
 void go_tables_close(struct process *p)
 {
 	struct gorun *r = p->go.tables;

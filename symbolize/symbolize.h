@@ -43,6 +43,11 @@ struct go_frames go_frames_of(const struct process *p);
 size_t go_symbolize(const struct process *p, uint64_t pc, int exact, struct symrow *rows,
 		    size_t max);
 void go_tables_close(struct process *p);
+/* Whether the executable open at fd is a Go program; its release
+ * ("go1.22.5", "go?" when it does not say) into version, its main
+ * module's path (or NULL) into *module, a new string.  Reads the file
+ * alone (the process list, as gops lists Go processes). */
+int go_file_release(int fd, char *version, size_t size, char **module);
 
 /* The cache of uncompressed debug files (debugcache.c).  open: a
  * descriptor of the cached copy for build ID bits[0..n), or -1.  add:

@@ -114,6 +114,17 @@ test_expect_success "a Go release this inspect does not know: the threads, a cle
 	check_healthy $FIXTURE_PID
 '
 
+test_expect_success "the process list marks Go programs with their release and module, stripped or not" '
+	start_go "'"$bin"'" && leak=$FIXTURE_PID &&
+	start_go "'"${bin%-s}"'" && plain=$FIXTURE_PID &&
+	start_fixture states &&
+	"$INSPECT" >out && "$INSPECT" list --go >go.out &&
+	expect_grep "^ *$leak .*  \[go1\.[0-9]+\.[0-9]+ goleak\]$" out &&
+	expect_grep "^ *$plain .*  \[go1\.[0-9]+\.[0-9]+ goleak\]$" out &&
+	expect_grep "^ *$FIXTURE_PID " out && ! grep "^ *$FIXTURE_PID " out | grep -q "\[go" &&
+	expect_grep "^ *$leak " go.out && ! grep -q "^ *$FIXTURE_PID " go.out
+'
+
 cgo=$(ls "$GOFIX"/gocgo-1.* 2>/dev/null | sort -V | tail -n 1)
 test_expect_success "a goroutine in a cgo call: its C frames, then its Go ones" '
 	start_go "'"$cgo"'" &&

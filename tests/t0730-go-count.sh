@@ -34,6 +34,17 @@ for bin in $bins; do
 	'
 done
 
+test_expect_success "--baseline from an earlier stack --json: three more leaks are +3, exit 1, their stacks" '
+	"$INSPECT" stack --json $pid >base.json &&
+	for i in 1 2 3; do curl -s -m 1 "http://127.0.0.1:$port/logs" >/dev/null; done;
+	expect_status 1 "$INSPECT" count --baseline base.json $pid >out 2>err && cat out err &&
+	expect_grep "^grown chan receive@main\.writeLogStream 5 -> 8 \(\+3\)$" out &&
+	expect_grep "grew by 3 since base.json, more than --max-growth 0; its new goroutines:" err &&
+	expect_grep "^3 goroutines: chan receive" err &&
+	"$INSPECT" count --baseline base.json --max-growth 3 $pid >out &&
+	expect_grep "\(\+3\)" out
+'
+
 test_expect_success "count stops nothing on a Go program: no ptrace call at all, with or without --match" '
 	ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=ptrace -o trace \
 		"$INSPECT" count --match logsContainer $pid >/dev/null &&
@@ -45,7 +56,7 @@ test_expect_success "--by status and --by group break the goroutines down in Go'
 	"$INSPECT" count --by status $pid >out && cat out &&
 	expect_grep "^chan receive [0-9]+$" out &&
 	"$INSPECT" count --by group $pid >out && cat out &&
-	expect_grep "^chan receive@main\.writeLogStream 5$" out
+	expect_grep "^chan receive@main\.writeLogStream 8$" out
 '
 
 test_expect_success "--samples: the goroutine total on each line" '

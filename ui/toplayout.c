@@ -50,26 +50,37 @@ static void blocked_range(const struct top_row *r, char *buf, size_t size)
 		snprintf(buf, size, ">=%s-%s", a, b);
 }
 
-static void sparkline(const struct top_state *s, int utf8, char *buf, size_t size)
+/* The last 20 of a history of counts as a sparkline */
+static void spark_of(const size_t *hist, size_t nhist, int utf8, char *buf, size_t size)
 {
 	static const char *const blocks[] = { "\u2581", "\u2582", "\u2583", "\u2584",
 					      "\u2585", "\u2586", "\u2587", "\u2588" };
 	static const char ascii[] = "_.-~=+*#";
 	size_t i, lo = (size_t)-1, hi = 0, o = 0;
-	for (i = 0; i < s->nhist; i++) {
-		if (s->count_hist[i] < lo)
-			lo = s->count_hist[i];
-		if (s->count_hist[i] > hi)
-			hi = s->count_hist[i];
+	for (i = 0; i < nhist; i++) {
+		if (hist[i] < lo)
+			lo = hist[i];
+		if (hist[i] > hi)
+			hi = hist[i];
 	}
 	buf[0] = '\0';
-	for (i = s->nhist > 20 ? s->nhist - 20 : 0; i < s->nhist && o + 4 < size; i++) {
-		int level = hi > lo ? (int)((s->count_hist[i] - lo) * 7 / (hi - lo)) : 0;
+	for (i = nhist > 20 ? nhist - 20 : 0; i < nhist && o + 4 < size; i++) {
+		int level = hi > lo ? (int)((hist[i] - lo) * 7 / (hi - lo)) : 0;
 		if (utf8)
 			o += snprintf(buf + o, size - o, "%s", blocks[level]);
 		else
 			buf[o++] = ascii[level], buf[o] = '\0';
 	}
+}
+
+static void sparkline(const struct top_state *s, int utf8, char *buf, size_t size)
+{
+	spark_of(s->count_hist, s->nhist, utf8, buf, size);
+}
+
+static void go_sparkline(const struct top_state *s, int utf8, char *buf, size_t size)
+{
+	spark_of(s->go_hist, s->ngo_hist, utf8, buf, size);
 }
 
 size_t top_layout(const struct top_state *s, const struct top_row *rows, size_t nrows,
@@ -99,7 +110,16 @@ size_t top_layout(const struct top_state *s, const struct top_row *rows, size_t 
 	add(&l, &n, &cap, width, TOP_A_TITLE, "inspect top - %s (PID %d)  up %s  CPU %.1f%%  RSS %.1f MB%s",
 	    p->comm, (int)p->pid, up, s->proc_cpu_pct, p->rss_kb >= 0 ? p->rss_kb / 1024.0 : 0.0,
 	    s->exited ? "  [process exited]" : "");
-	add(&l, &n, &cap, width, TOP_A_NORMAL, "threads %zu %s%s", p->nthreads, spark, kindsum);
+	if (v->go) {
+		char gspark[128];
+		go_sparkline(s, v->utf8, gspark, sizeof(gspark));
+		add(&l, &n, &cap, width, TOP_A_NORMAL, "%s, goroutines %zu %s  threads %zu",
+		    p->go.version, s->ngo_hist ? s->go_hist[s->ngo_hist - 1] : 0, gspark,
+		    p->nthreads);
+	} else {
+		add(&l, &n, &cap, width, TOP_A_NORMAL, "threads %zu %s%s", p->nthreads, spark,
+		    kindsum);
+	}
 	add(&l, &n, &cap, width, TOP_A_NORMAL, "refresh %.1fs, stacks %.1fs (%s)  sort: %s%s%s%s%s",
 	    v->interval, v->stack_interval, held, top_sort_name(v->sort),
 	    v->filter && *v->filter ? "  filter: " : "", v->filter ? v->filter : "",
@@ -108,7 +128,10 @@ size_t top_layout(const struct top_state *s, const struct top_row *rows, size_t 
 	/* columns widen with the terminal; at 80 columns every one fits */
 	ww = width <= 0 || width >= 120 ? 32 : 20;
 	fw = width <= 0 || width >= 120 ? 28 : 16;
-	if (v->per_thread)
+	if (v->go)
+		add(&l, &n, &cap, width, TOP_A_HEADER, "%5s %6s %-10s %-*s %s", "COUNT", "CHANGE",
+		    "WAITING", ww, "STATUS", "FRAME");
+	else if (v->per_thread)
 		add(&l, &n, &cap, width, TOP_A_HEADER, "%-7s %-15s %s %5s %-10s %-*s %s", "TID", "NAME",
 		    "S", "CPU%", "BLOCKED", ww, "WAIT", "FRAME");
 	else
@@ -127,7 +150,10 @@ size_t top_layout(const struct top_state *s, const struct top_row *rows, size_t 
 		blocked_range(r, b, sizeof(b));
 		snprintf(wait, sizeof(wait), "%s%s%s", wait_kind_label(r->kind), r->detail[0] ? " " : "",
 			 r->detail);
-		if (v->per_thread)
+		if (r->go)
+			add(&l, &n, &cap, width, attr, "%5zu %+6ld %-10.10s %-*.*s %s", r->count,
+			    r->change, b, ww, ww, r->detail, r->frame);
+		else if (v->per_thread)
 			add(&l, &n, &cap, width, attr, "%-7d %-15.15s %c %5.1f %-10.10s %-*.*s %s",
 			    (int)r->tids[0], r->names, r->state, r->cpu_pct, b, ww, ww, wait, r->frame);
 		else
@@ -154,6 +180,51 @@ void top_lines_free(struct top_line *lines, size_t n)
 	free(lines);
 }
 
+/* The stack of a goroutine group's first goroutine, with its creator */
+static size_t go_stack_lines(const struct top_state *s, const struct top_row *row, int width,
+			     struct top_line **out)
+{
+	const struct process *p = &s->stacks;
+	const struct goroutine *g = NULL;
+	struct top_line *l = NULL;
+	size_t n = 0, cap = 0, i, j;
+	for (i = 0; i < p->go.ngs && !g; i++)
+		if (p->go.gs[i].goid == row->goid)
+			g = &p->go.gs[i];
+	add(&l, &n, &cap, width, TOP_A_TITLE, "%zu goroutine%s: %s", row->count,
+	    row->count == 1 ? "" : "s", row->detail);
+	if (!g) {
+		add(&l, &n, &cap, width, TOP_A_NORMAL, "  (goroutine %lld is gone)",
+		    (long long)row->goid);
+	} else {
+		add(&l, &n, &cap, width, TOP_A_NORMAL, "  goroutine %lld%s", (long long)g->goid,
+		    row->count > 1 ? " and the others of its group" : "");
+		for (i = 0; i < g->npcs; i++) {
+			const struct symframe *sf = process_symframe(p, g->pcs[i]);
+			for (j = 0; sf && j < sf->nrows; j++) {
+				const struct symrow *r = &sf->rows[j];
+				if (!go_row_shown(r))
+					continue;
+				add(&l, &n, &cap, width, TOP_A_NORMAL, "  %s%s  %s:%d",
+				    r->function ? r->function : "??", r->inlined ? " (inlined)" : "",
+				    r->file ? r->file : "?", r->line);
+			}
+		}
+		if (g->gopc && g->goid != 1) {
+			const char *fn = go_function(p, g->gopc);
+			const struct symframe *sf = process_symframe(p, g->gopc);
+			const struct symrow *r = sf && sf->nrows ? &sf->rows[sf->nrows - 1] : NULL;
+			add(&l, &n, &cap, width, TOP_A_NORMAL, "  created by %s%s  %s:%d",
+			    fn ? fn : "?", g->parent_goid > 0 ? " in another goroutine" : "",
+			    r && r->file ? r->file : "?", r ? r->line : 0);
+		}
+	}
+	add(&l, &n, &cap, width, TOP_A_NORMAL, "%s", "");
+	add(&l, &n, &cap, width, TOP_A_HEADER, "Esc/Backspace back  q quit");
+	*out = l;
+	return n;
+}
+
 size_t top_stack_lines(const struct top_state *s, const struct top_row *row, int width,
 		       struct top_line **out)
 {
@@ -162,6 +233,8 @@ size_t top_stack_lines(const struct top_state *s, const struct top_row *row, int
 	const struct process *p = &s->stacks;
 	const struct thread *t = NULL;
 	struct sb tids = { 0 };
+	if (row->go)
+		return go_stack_lines(s, row, width, out);
 	for (i = 0; i < row->ntids; i++)
 		sb_addf(&tids, "%s%d", i ? "," : "", (int)row->tids[i]);
 	if (row->count > row->ntids)

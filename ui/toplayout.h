@@ -19,6 +19,8 @@ struct top_view {
 	int paused;
 	int utf8;		/* sparkline blocks, else ASCII */
 	int interactive;	/* show the key hint line */
+	int go;			/* a Go program's goroutine groups, not its threads */
+	int threads_view;	/* a Go program's threads asked for (t) */
 };
 
 struct top_line {

@@ -123,9 +123,9 @@ int main(void)
 	b.n = 1;
 	b.v[0].signature = sig;
 	b.v[0].count = 1;
-	b.v[0].tids = xcalloc(1, sizeof(pid_t));
-	b.v[0].tids[0] = 11;
-	b.v[0].ntids = 1;
+	b.v[0].ids = xcalloc(1, sizeof(int64_t));
+	b.v[0].ids[0] = 11;
+	b.v[0].nids = 1;
 	n = baseline_compare(&p, &b, mask, grown, &g);
 	/* epoll and sleep were not in the baseline at all; the second
 	 * read group has the same functions, so the same signature, and one
