@@ -149,6 +149,9 @@ void go_capture(struct process *p, size_t max_stack, int others_run);
  * checked (gocapture.c): p->go.gs, or p->go.not_shown saying why none.
  * After capture_process. */
 void go_decode(struct process *p);
+/* Each running goroutine of p whose thread `from` captured starts where
+ * that thread is (its registers, its stack's copy, which stays from's) */
+void go_adopt_threads(struct process *p, const struct process *from);
 
 /* Signals that asked the inspector to stop during a capture; 0 if none.
  * The capture blocks SIGINT/SIGTERM/SIGHUP while threads are held and

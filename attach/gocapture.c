@@ -251,16 +251,28 @@ static void find_threads(struct process *p)
 		k++;
 	}
 	vm_read_ranges(p->mm_tid, l, r, k, got);
-	for (i = 0; i < go->ngs; i++) {
-		struct goroutine *g = &go->gs[i];
-		const struct thread *t = tid[i] ? process_thread(p, (pid_t)tid[i]) : NULL;
-		if (!t)
-			continue;
-		g->tid = t->tid;
+	/* the process's own thread (when its threads were listed) */
+	for (i = 0; i < go->ngs; i++)
+		if (tid[i] > 0 && tid[i] < (uint64_t)INT32_MAX &&
+		    (!p->nthreads || process_thread(p, (pid_t)tid[i])))
+			go->gs[i].tid = (pid_t)tid[i];
+	go_adopt_threads(p, p);
+	free(tid);
+	free(l);
+	free(r);
+	free(got);
+}
+
+void go_adopt_threads(struct process *p, const struct process *from)
+{
+	size_t i;
+	for (i = 0; i < p->go.ngs; i++) {
+		struct goroutine *g = &p->go.gs[i];
+		const struct thread *t = g->tid ? process_thread(from, g->tid) : NULL;
 		/* a running goroutine is where its thread is, when the thread
 		 * is on the goroutine's own stack (not on g0's or the signal
 		 * stack: then its saved state says where it was) */
-		if (g->status == GO_RUNNING && t->cap.ok && t->cap.regs.rsp >= g->stack_lo &&
+		if (t && g->status == GO_RUNNING && t->cap.ok && t->cap.regs.rsp >= g->stack_lo &&
 		    t->cap.regs.rsp < g->stack_hi) {
 			g->sp = t->cap.regs.rsp;
 			g->pc = t->cap.regs.rip;
@@ -270,10 +282,6 @@ static void find_threads(struct process *p)
 			g->copy_len = t->cap.stack_len;
 		}
 	}
-	free(tid);
-	free(l);
-	free(r);
-	free(got);
 }
 
 static int cmp_goid(const void *a, const void *b)

@@ -5,12 +5,16 @@ The target (bench/gotarget/main.go) has N goroutines, half left behind by
 a handler on a channel and half waiting on a sync.Cond, and one busy
 goroutine on its own thread that records its longest stall.  For each N
 each tool runs several times, alternating: a no-op (the noise floor),
-`inspect stack` (every goroutine with its stack, grouped), and, up to
+`inspect stack` (every goroutine with its stack, grouped), `inspect count`
+(the goroutine total, and with `--match logsContainer`: their stacks,
+stopping nothing), and, up to
 BENCH_DLV_MAX_N, `dlv attach PID` with `goroutines -group userloc` (then
 detaching, the target left running).  Prints per tool and N the median
 and spread of wall time, the busy goroutine's stall and peak memory; the
-ratio inspect/dlv; the stall above the noise floor; and what a goroutine
-costs inspect (the slope from the smallest N to the largest).
+ratio inspect/dlv; the stall above the noise floor; what a goroutine
+costs inspect (the slope from the smallest N to the largest); count's
+total against the same on a C process of as many threads; and, at
+N=10000, what `inspect top --batch` costs in CPU per refresh.
 
 Usage: gobench.py BUILD-DIR INSPECT [N ...]   (default N: 10000 100000)
 Environment: BENCH_REPS (default 5), BENCH_DLV_MAX_N (default 10000),
@@ -48,6 +52,20 @@ def stall(pid, path):
 fmt, med = benchlib.fmt, benchlib.med
 
 
+def top_cpu(pid, iterations):
+    """CPU seconds of `inspect top --batch` over that many refreshes at
+    the default intervals (1 s, stacks every 5 s)"""
+    p = subprocess.Popen([inspect, "top", "--batch", "--iterations", str(iterations), str(pid)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, _, ru = os.wait4(p.pid, 0)
+    return ru.ru_utime + ru.ru_stime
+
+
+c_target_bin = os.path.join(build, "bench-target")
+top_sizes = [n for n in sizes if n == 10000]
+top_iters = int(os.environ.get("BENCH_TOP_ITERS", "21"))
+top_reps = int(os.environ.get("BENCH_TOP_REPS", "2"))
+topcost = {}
 results = {}
 stats = {}
 for n in sizes:
@@ -55,7 +73,9 @@ for n in sizes:
     pid = proc.pid
     print("N=%d: target PID %d, %d goroutines" % (n, pid, n + 2), file=sys.stderr)
     tools = [("noop", ["true"], None),
-             ("inspect", [inspect, "stack", "--stats", str(pid)], None)]
+             ("inspect", [inspect, "stack", "--stats", str(pid)], None),
+             ("count", [inspect, "count", str(pid)], None),
+             ("count-match", [inspect, "count", "--match", "logsContainer", str(pid)], None)]
     if n <= dlv_max:
         tools.append(("dlv", ["dlv", "attach", str(pid), "--allow-non-terminal-interactive=true"],
                       "goroutines -group userloc\nexit\nn\n"))
@@ -76,8 +96,24 @@ for n in sizes:
                     stats.setdefault((n, k), []).append(float(v))
             if proc.poll() is not None:
                 sys.exit("the target died under %s" % name)
+    if n in top_sizes:
+        for r in range(top_reps):
+            one, many = top_cpu(pid, 1), top_cpu(pid, top_iters)
+            topcost.setdefault(n, []).append((many - one) / (top_iters - 1) * 100)
+    threads = len(os.listdir("/proc/%d/task" % pid))
     proc.kill()
     proc.wait()
+    # inspect count on a C process of the same thread count, for the
+    # figure the Go total is held to (within 2 ms of it)
+    cproc, cready = benchlib.start_target(c_target_bin, threads - 1, "inspect-gobench-c.")
+    for r in range(reps):
+        wall, rss, err = run([inspect, "count", str(cproc.pid)])
+        results.setdefault(("count-c", n), {"wall": [], "stall": [], "rss": []})
+        results[("count-c", n)]["wall"].append(wall)
+        results[("count-c", n)]["stall"].append(None)
+        results[("count-c", n)]["rss"].append(rss / 1024.0 if rss else None)
+    cproc.kill()
+    cproc.wait()
 
 print()
 print("%-8s %7s  %-24s %-24s %-22s" % ("tool", "N", "wall s (min-max)", "stall ms (min-max)",
@@ -96,6 +132,21 @@ for n in sizes:
     if i and med(i["wall"]):
         line += "  inspect %.1f us per goroutine" % (med(i["wall"]) * 1e6 / n)
     print(line)
+for n in sizes:
+    c, cc, cm = results.get(("count", n)), results.get(("count-c", n)), results.get(("count-match", n))
+    noop = results.get(("noop", n))
+    line = "N=%-7d" % n
+    if c and cc and med(c["wall"]) and med(cc["wall"]):
+        line += "  count %.2f ms (a C process of as many threads: %.2f ms, %+.2f ms)" % (
+            med(c["wall"]) * 1e3, med(cc["wall"]) * 1e3, (med(c["wall"]) - med(cc["wall"])) * 1e3)
+    if cm and med(cm["wall"]):
+        line += "  count --match %.1f ms" % (med(cm["wall"]) * 1e3)
+        if noop and med(cm["stall"]) is not None and med(noop["stall"]) is not None:
+            line += ", stall above noise %.3f ms" % (med(cm["stall"]) - med(noop["stall"]))
+    print(line)
+for n in sorted(topcost):
+    print("inspect top at N=%d, %d refreshes of 1 s (stacks every 5 s): %s of one core"
+          % (n, top_iters - 1, fmt(topcost[n], "%")))
 ns = [n for n in sizes if results.get(("inspect", n)) and med(results[("inspect", n)]["wall"])]
 if len(ns) >= 2:
     lo, hi = min(ns), max(ns)

@@ -221,30 +221,6 @@ static int check_count(pid_t pid, struct process *p, const struct count_args *a,
 }
 
 /* --baseline; 1 when a group grew past --max-growth */
-static int check_growth(pid_t pid, struct process *p, const struct count_args *a,
-			const uint8_t *mask, const char *what)
-{
-	struct growth *v;
-	uint8_t *grown = xcalloc(p->nthreads, 1);
-	size_t n = baseline_compare(p, &a->baseline, mask, grown, &v), i;
-	long worst = 0;
-	int failed = 0;
-	render_growth(stdout, v, n);
-	for (i = 0; i < n; i++)
-		if (v[i].now - v[i].then > worst)
-			worst = v[i].now - v[i].then;
-	if (worst > a->max_growth) {
-		error("count: a group of %s in process %d (%s) grew by %ld since %s, more than "
-		      "--max-growth %ld; its new threads:", what, (int)pid, p->comm, worst,
-		      a->baseline_path, a->max_growth);
-		print_offenders(pid, p, grown);
-		failed = 1;
-	}
-	free(v);
-	free(grown);
-	return failed;
-}
-
 /* The goroutines of the Go program p, in Go's grouped form, those in
  * gmask alone, on stderr */
 static void print_go_offenders(struct process *p, const uint8_t *gmask)
@@ -256,14 +232,16 @@ static void print_go_offenders(struct process *p, const uint8_t *gmask)
 	render_text(stderr, p, &ro);
 }
 
-/* --baseline for a Go program's goroutine groups; 1 when a group grew
- * past --max-growth */
-static int check_go_growth(pid_t pid, struct process *p, const struct count_args *a,
-			   const uint8_t *gmask, const char *what)
+/* --baseline: the groups (of threads, or of a Go program's goroutines:
+ * go) that grew, on stdout; 1 when one grew past --max-growth, and then
+ * its new threads' or goroutines' stacks on stderr */
+static int check_growth(pid_t pid, struct process *p, const struct count_args *a,
+			const uint8_t *mask, const char *what, int go)
 {
 	struct growth *v;
-	uint8_t *grown = xcalloc(p->go.ngs, 1);
-	size_t n = go_baseline_compare(p, &a->go_baseline, gmask, grown, &v), i;
+	uint8_t *grown = xcalloc(go ? p->go.ngs : p->nthreads, 1);
+	size_t n = go ? go_baseline_compare(p, &a->go_baseline, mask, grown, &v)
+		      : baseline_compare(p, &a->baseline, mask, grown, &v), i;
 	long worst = 0;
 	int failed = 0;
 	render_growth(stdout, v, n);
@@ -272,9 +250,12 @@ static int check_go_growth(pid_t pid, struct process *p, const struct count_args
 			worst = v[i].now - v[i].then;
 	if (worst > a->max_growth) {
 		error("count: a group of %s in process %d (%s) grew by %ld since %s, more than "
-		      "--max-growth %ld; its new goroutines:", what, (int)pid, p->comm, worst,
-		      a->baseline_path, a->max_growth);
-		print_go_offenders(p, grown);
+		      "--max-growth %ld; its new %s:", what, (int)pid, p->comm, worst,
+		      a->baseline_path, a->max_growth, go ? "goroutines" : "threads");
+		if (go)
+			print_go_offenders(p, grown);
+		else
+			print_offenders(pid, p, grown);
 		failed = 1;
 	}
 	free(v);
@@ -346,7 +327,7 @@ static int go_sample(pid_t pid, const struct count_args *a, int line_mode, int *
 		*failed = 1;
 	}
 	if (a->baseline_path)
-		*failed |= check_go_growth(pid, &p, a, gmask, sb_str(&what));
+		*failed |= check_growth(pid, &p, a, gmask, sb_str(&what), 1);
 	fflush(stdout);
 	sb_release(&what);
 	tally_release(&t);
@@ -408,7 +389,7 @@ static int one_sample(pid_t pid, const struct count_args *a, int line_mode, int 
 	describe(a, &what);
 	*failed |= check_count(pid, &p, a, cs.counted, mask, sb_str(&what));
 	if (a->baseline_path)
-		*failed |= check_growth(pid, &p, a, mask, sb_str(&what));
+		*failed |= check_growth(pid, &p, a, mask, sb_str(&what), 0);
 	fflush(stdout);
 	sb_release(&what);
 	tally_release(&t);
@@ -517,7 +498,8 @@ const struct command cmd_count = {
 		"as cheap at 10,000 threads as at 10.  Nothing is ever stopped unless an\n"
 		"option needs stacks.  A Go program's goroutines are counted too, and\n"
 		"--match, --by group, function and status count goroutines: read from its\n"
-		"memory, stopping no thread (a running goroutine's stack is not read).",
+		"memory, stopping no thread but one running a goroutine whose frames\n"
+		"are needed.",
 	.exits = "Exit status: 0 the checks hold, 1 a check failed (what was counted, the\n"
 		"number and the limit on stderr, then the offending stacks), 2 stacks\n"
 		"were needed but could not be taken, 3 no such process, 4 not permitted,\n"

@@ -145,9 +145,46 @@ static void proc_view_fallback(int pfd, struct process *p, const struct proc_opt
 	p->captured = 0;
 }
 
+/* The threads that run the running goroutines of p, held for their
+ * registers and stacks (they run Go code, in no system call that a stop
+ * could interrupt); their capture in *q, which the caller clears */
+static void capture_running(int pfd, struct process *p, const struct report_opts *o,
+			    struct process *q)
+{
+	struct proc_opts po = o->po;
+	struct capture_opts co = o->co;
+	struct sb err = { 0 };
+	pid_t tids[64];
+	size_t i, j, n = 0;
+	process_init(q, p->pid);
+	for (i = 0; i < p->go.ngs && n < 64; i++) {
+		const struct goroutine *g = &p->go.gs[i];
+		int dup = 0;
+		if (g->status != GO_RUNNING || !g->tid)
+			continue;
+		for (j = 0; j < n; j++)
+			dup |= tids[j] == g->tid;
+		if (!dup)
+			tids[n++] = g->tid;
+	}
+	if (!n)
+		return;
+	po.only_tids = tids;
+	po.n_only_tids = n;
+	po.threads_only = 0;
+	po.want_sched = 0;
+	po.syscall_from_regs = 1;
+	co.no_rescan = 1;
+	if (proc_read(pfd, q, &po, &err) == ATTACH_OK &&
+	    capture_process(pfd, q, &co, &err) == ATTACH_OK)
+		go_adopt_threads(p, q);
+	sb_release(&err);
+}
+
 /* A Go program's goroutines read while it runs, no thread stopped: each
  * g, and its stack when asked, is kept only if it reads the same after
- * (attach/gocapture.c); a running goroutine has no stack this way */
+ * (attach/gocapture.c); for a running goroutine's stack its thread is
+ * held, and only it */
 static void go_without_stop(int pfd, struct process *p, const struct report_opts *o)
 {
 	struct go_frames gof;
@@ -160,8 +197,13 @@ static void go_without_stop(int pfd, struct process *p, const struct report_opts
 	go_capture(p, o->go_stacks ? o->co.max_stack : 0, 1);
 	go_decode(p);
 	gof = go_frames_of(p);
-	if (o->go_stacks && p->go.tables)
+	if (o->go_stacks && p->go.tables) {
+		struct process q;
+		capture_running(pfd, p, o, &q);
 		go_unwind(p, &gof, o->max_depth);
+		go_forget_copies(p);
+		process_clear(&q);
+	}
 }
 
 /* The stages after the capture: group, symbolize, classify. */

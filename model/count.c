@@ -320,19 +320,31 @@ static int in_baseline(const struct baseline_group *bg, int64_t id)
 	return 0;
 }
 
-size_t baseline_compare(const struct process *p, const struct baseline *b,
-			const uint8_t *mask, uint8_t *grown, struct growth **out)
+/* Groups of threads or goroutines, as the comparison with a baseline
+ * sees them */
+struct groups_view {
+	size_t ngroups;
+	char *(*signature)(const struct process *p, size_t g);
+	void (*label)(const struct process *p, size_t g, char *buf, size_t size);
+	size_t (*size)(const struct process *p, size_t g);
+	size_t (*member)(const struct process *p, size_t g, size_t j);	/* its index */
+	int64_t (*id)(const struct process *p, size_t m);	/* TID, goroutine ID */
+	size_t nmembers;	/* of the mask */
+};
+
+static size_t compare_view(const struct process *p, const struct groups_view *gv,
+			   const struct baseline *b, const uint8_t *mask, uint8_t *grown,
+			   struct growth **out)
 {
 	struct growth *v = NULL;
 	size_t i, j, k, n = 0, nalloc = 0;
-	memset(grown, 0, p->nthreads);
-	for (i = 0; i < p->ngroups; i++) {
-		const struct group *g = &p->groups[i];
+	memset(grown, 0, gv->nmembers);
+	for (i = 0; i < gv->ngroups; i++) {
 		const struct baseline_group *last = NULL;
-		char *sig = group_signature(p, g);
+		char *sig = gv->signature(p, i);
 		long now = 0, then = 0;
-		for (j = 0; j < g->nmembers; j++)
-			now += mask[g->members[j]];
+		for (j = 0; j < gv->size(p, i); j++)
+			now += mask[gv->member(p, i, j)];
 		for (k = 0; k < b->n; k++)
 			if (!strcmp(b->v[k].signature, sig)) {
 				then += b->v[k].count;
@@ -342,54 +354,83 @@ size_t baseline_compare(const struct process *p, const struct baseline *b,
 		if (now <= then)
 			continue;
 		grow((void **)&v, &nalloc, n, sizeof(*v));
-		group_label(p, g, v[n].label, sizeof(v[n].label));
+		gv->label(p, i, v[n].label, sizeof(v[n].label));
 		v[n].then = then;
 		v[n].now = now;
 		n++;
-		/* the new threads: those the baseline's group did not list */
-		for (j = 0; j < g->nmembers; j++) {
-			size_t m = g->members[j];
+		/* the new ones: those the baseline's group did not list */
+		for (j = 0; j < gv->size(p, i); j++) {
+			size_t m = gv->member(p, i, j);
 			if (mask[m])
-				grown[m] = !in_baseline(last, p->threads[m].tid);
+				grown[m] = !in_baseline(last, gv->id(p, m));
 		}
 	}
 	*out = v;
 	return n;
 }
 
+static char *thread_sig(const struct process *p, size_t g)
+{
+	return group_signature(p, &p->groups[g]);
+}
+
+static void thread_label(const struct process *p, size_t g, char *buf, size_t size)
+{
+	group_label(p, &p->groups[g], buf, size);
+}
+
+static size_t thread_group_size(const struct process *p, size_t g)
+{
+	return p->groups[g].nmembers;
+}
+
+static size_t thread_member(const struct process *p, size_t g, size_t j)
+{
+	return p->groups[g].members[j];
+}
+
+static int64_t thread_id(const struct process *p, size_t m)
+{
+	return p->threads[m].tid;
+}
+
+size_t baseline_compare(const struct process *p, const struct baseline *b,
+			const uint8_t *mask, uint8_t *grown, struct growth **out)
+{
+	struct groups_view gv = { p->ngroups, thread_sig, thread_label, thread_group_size,
+				  thread_member, thread_id, p->nthreads };
+	return compare_view(p, &gv, b, mask, grown, out);
+}
+
+static char *go_sig(const struct process *p, size_t g)
+{
+	return go_group_signature(p, &p->go.groups[g]);
+}
+
+static void go_label(const struct process *p, size_t g, char *buf, size_t size)
+{
+	goroutine_label(p, p->go.groups[g].first, buf, size);
+}
+
+static size_t go_group_size(const struct process *p, size_t g)
+{
+	return p->go.groups[g].n;
+}
+
+static size_t go_member(const struct process *p, size_t g, size_t j)
+{
+	return p->go.groups[g].members[j];
+}
+
+static int64_t go_id(const struct process *p, size_t m)
+{
+	return p->go.gs[m].goid;
+}
+
 size_t go_baseline_compare(const struct process *p, const struct baseline *b,
 			   const uint8_t *gmask, uint8_t *grown, struct growth **out)
 {
-	struct growth *v = NULL;
-	size_t i, j, k, n = 0, nalloc = 0;
-	memset(grown, 0, p->go.ngs);
-	for (i = 0; i < p->go.ngroups; i++) {
-		const struct go_group *g = &p->go.groups[i];
-		const struct baseline_group *last = NULL;
-		char *sig = go_group_signature(p, g);
-		long now = 0, then = 0;
-		for (j = 0; j < g->n; j++)
-			now += gmask[g->members[j]];
-		for (k = 0; k < b->n; k++)
-			if (!strcmp(b->v[k].signature, sig)) {
-				then += b->v[k].count;
-				last = &b->v[k];
-			}
-		free(sig);
-		if (now <= then)
-			continue;
-		grow((void **)&v, &nalloc, n, sizeof(*v));
-		goroutine_label(p, g->first, v[n].label, sizeof(v[n].label));
-		v[n].then = then;
-		v[n].now = now;
-		n++;
-		/* the new goroutines: those the baseline's group did not list */
-		for (j = 0; j < g->n; j++) {
-			size_t m = g->members[j];
-			if (gmask[m])
-				grown[m] = !in_baseline(last, p->go.gs[m].goid);
-		}
-	}
-	*out = v;
-	return n;
+	struct groups_view gv = { p->go.ngroups, go_sig, go_label, go_group_size, go_member,
+				  go_id, p->go.ngs };
+	return compare_view(p, &gv, b, gmask, grown, out);
 }

@@ -128,6 +128,10 @@ void go_process_release(struct go_process *g);
 /* Free the goroutines alone; the capture's copies alone */
 void go_goroutines_release(struct go_process *g);
 void go_copies_release(struct go_process *g);
+/* Once unwound, the goroutines' stack copies are needed no more (some
+ * are another process snapshot's, soon gone) */
+struct process;
+void go_forget_copies(struct process *p);
 
 /* Go's frame tables, for the unwinders in attach/ (symbolize/goruntime.c
  * gives them): the Go function at pc (a runtime address), its entry,
@@ -153,7 +157,6 @@ const char *go_status_text(const struct go_process *go, const struct goroutine *
 
 /* After symbolizing: each goroutine's state, minutes and whether it is
  * a system goroutine; then the groups (with_system: theirs too) */
-struct process;
 void go_classify(struct process *p, int with_system);
 /* The goroutine running on thread tid, or NULL */
 const struct goroutine *go_on_thread(const struct go_process *go, pid_t tid);

@@ -186,6 +186,15 @@ void go_process_release(struct go_process *go)
 	memset(go, 0, sizeof(*go));
 }
 
+void go_forget_copies(struct process *p)
+{
+	size_t i;
+	for (i = 0; i < p->go.ngs; i++) {
+		p->go.gs[i].stack = NULL;
+		p->go.gs[i].copy_len = 0;
+	}
+}
+
 void go_copies_release(struct go_process *go)
 {
 	free(go->gptrs);

@@ -52,6 +52,18 @@ test_expect_success "count stops nothing on a Go program: no ptrace call at all,
 	expect_no_grep "PTRACE_" trace && expect_no_grep "PTRACE_" trace2
 '
 
+leak=$(ls "$BUILD"/go/goleak-1.*-s 2>/dev/null | sort -V | tail -n 1)
+test_expect_success "a running goroutine: its thread alone is held for its stack, no other" '
+	start_program "$TMP/ready.leak" "$TMP/leak.log" "'"$leak"'" "$TMP/ready.leak" &&
+	lp=$PROGRAM_PID &&
+	ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=ptrace -o trace \
+		"$INSPECT" count --match main.spin $lp >out && cat out &&
+	expect_grep "^counted 1$" out &&
+	test "$(grep -o "PTRACE_SEIZE, [0-9]*" trace | sort -u | wc -l)" = 1 &&
+	test "$(ls /proc/$lp/task | wc -l)" -gt 3 &&
+	check_healthy $lp
+'
+
 test_expect_success "--by status and --by group break the goroutines down in Go's words" '
 	"$INSPECT" count --by status $pid >out && cat out &&
 	expect_grep "^chan receive [0-9]+$" out &&
