@@ -137,12 +137,13 @@ enum attach_err capture_process(int pfd, struct process *p,
 void unwind_process(struct process *p, const struct go_frames *go, size_t max_depth);
 void go_unwind(struct process *p, const struct go_frames *go, size_t max_depth);
 
-/* A Go program's goroutines (gocapture.c): make room for a Go program's goroutines, before the
- * threads are held; copy them (allgs, every g, their live stacks, at
- * most max_stack bytes each) while they are.  others_run: threads that
- * were running are released already, so a goroutine counts as copied
- * only when its g reads the same again after. */
-void go_capture_prepare(struct process *p);
+/* A Go program's goroutines (gocapture.c).  prepare: make room for them
+ * (stacks: for their stacks too) before the threads are held.  capture:
+ * copy allgs, every g and each parked goroutine's live stack (at most
+ * max_stack bytes; 0: none) while they are held, or while the process
+ * runs.  others_run: some thread runs meanwhile, so a goroutine counts
+ * as copied only when its g reads the same again after its stack. */
+void go_capture_prepare(struct process *p, int stacks);
 void go_capture(struct process *p, size_t max_stack, int others_run);
 
 /* A Go program's goroutines as the capture copied them, decoded and

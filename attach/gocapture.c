@@ -61,7 +61,7 @@ static size_t check_bytes(const struct go_layout *L)
 	return m;
 }
 
-void go_capture_prepare(struct process *p)
+void go_capture_prepare(struct process *p, int stacks)
 {
 	struct go_process *go = &p->go;
 	uint64_t hdr[3];
@@ -82,7 +82,7 @@ void go_capture_prepare(struct process *p)
 	go->gcap = cap;
 	go->gptrs = xmalloc_array(cap, sizeof(*go->gptrs));
 	go->graw = xmalloc_array(cap, go->layout->g_size);
-	go->graw2 = xmalloc_array(cap, check_bytes(go->layout));
+	go->graw2 = stacks ? xmalloc_array(cap, check_bytes(go->layout)) : NULL;
 	go->todo = xmalloc_array(cap, sizeof(*go->todo));
 	go->copies = xcalloc(cap, sizeof(*go->copies));
 	/* one block, which go_process_release frees as one */
@@ -92,7 +92,8 @@ void go_capture_prepare(struct process *p)
 	iov->got = (size_t *)(iov->r + cap);
 	go->iov = iov;
 	/* most parked goroutines' live stacks are under 1 KiB */
-	arena_reserve(&p->stacks, cap * 768);
+	if (stacks)
+		arena_reserve(&p->stacks, cap * 768);
 }
 
 /* Where a parked goroutine's stack is unwound from: its saved state, or
@@ -213,7 +214,8 @@ void go_capture(struct process *p, size_t max_stack, int others_run)
 		size_t k = 0;
 		read_gs(p, go->todo, ntodo, NULL);
 		copy_stacks(p, go->todo, ntodo, max_stack, &budget);
-		if (!others_run)
+		/* without stacks, what moved is as good as it was read */
+		if (!others_run || !max_stack || !go->graw2)
 			return;
 		read_gs(p, go->todo, ntodo, go->graw2);
 		for (i = 0; i < ntodo; i++) {
