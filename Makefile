@@ -23,7 +23,7 @@ PKGS = libunwind-generic libdw json-c
 DEB_BUILD = gcc make pkg-config libunwind-dev libdw-dev libelf-dev libncurses-dev \
 	libjson-c-dev libiberty-dev liblzma-dev
 DEB_TEST = g++ strace elfutils python3 procps tmux man-db bsdutils gdb valgrind \
-	nodejs openjdk-17-jdk-headless
+	nodejs openjdk-17-jdk-headless curl
 
 MODE = default
 BASE_CFLAGS = -O2 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter
