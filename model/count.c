@@ -139,10 +139,34 @@ static void goroutine_label(const struct process *p, const struct goroutine *g, 
 	snprintf(buf, size, "%s@%s", g->status_text, own ? own : first ? first : "?");
 }
 
+/* each function of a stack once (go: the rows Go's dumps show alone) */
+static void add_functions(const struct process *p, const uint64_t *pcs, size_t n, int go,
+			  struct tally *t)
+{
+	struct tally seen = { 0 };
+	size_t j, k, s;
+	for (j = 0; j < n; j++) {
+		const struct symframe *sf = process_symframe(p, pcs[j]);
+		for (k = 0; sf && k < sf->nrows; k++) {
+			const char *fn = sf->rows[k].function;
+			int dup = 0;
+			if (!fn || (go && !go_row_shown(&sf->rows[k])))
+				continue;
+			for (s = 0; s < seen.len && !dup; s++)
+				dup = !strcmp(seen.keys[s], fn);
+			if (!dup) {
+				tally_add(&seen, fn);
+				tally_add(t, fn);
+			}
+		}
+	}
+	tally_release(&seen);
+}
+
 void count_goroutine_breakdown(const struct process *p, enum count_by by, const uint8_t *gmask,
 			       struct tally *t)
 {
-	size_t i, j, k;
+	size_t i;
 	char buf[512];
 	if (by == COUNT_BY_TOTAL)
 		return;
@@ -153,24 +177,7 @@ void count_goroutine_breakdown(const struct process *p, enum count_by by, const 
 		if (by == COUNT_BY_STATUS) {
 			tally_add(t, g->status_text);
 		} else if (by == COUNT_BY_FUNCTION) {
-			struct tally seen = { 0 };
-			for (j = 0; j < g->npcs; j++) {
-				const struct symframe *sf = process_symframe(p, g->pcs[j]);
-				for (k = 0; sf && k < sf->nrows; k++) {
-					const char *fn = sf->rows[k].function;
-					size_t s;
-					int dup = 0;
-					if (!fn || !go_row_shown(&sf->rows[k]))
-						continue;
-					for (s = 0; s < seen.len && !dup; s++)
-						dup = !strcmp(seen.keys[s], fn);
-					if (!dup) {
-						tally_add(&seen, fn);
-						tally_add(t, fn);
-					}
-				}
-			}
-			tally_release(&seen);
+			add_functions(p, g->pcs, g->npcs, 1, t);
 		} else {
 			goroutine_label(p, g, buf, sizeof(buf));
 			tally_add(t, buf);
@@ -183,29 +190,6 @@ void group_label(const struct process *p, const struct group *g, char *buf, size
 {
 	snprintf(buf, size, "%s@%s", wait_kind_key(g->wait.kind),
 		 thread_telling_function(p, g->first));
-}
-
-/* each function of a thread's stack once */
-static void add_functions(const struct process *p, const struct thread *th, struct tally *t)
-{
-	struct tally seen = { 0 };
-	size_t j, k, s;
-	for (j = 0; j < th->npcs; j++) {
-		const struct symframe *sf = process_symframe(p, th->pcs[j]);
-		for (k = 0; sf && k < sf->nrows; k++) {
-			const char *fn = sf->rows[k].function;
-			int dup = 0;
-			if (!fn)
-				continue;
-			for (s = 0; s < seen.len && !dup; s++)
-				dup = !strcmp(seen.keys[s], fn);
-			if (!dup) {
-				tally_add(&seen, fn);
-				tally_add(t, fn);
-			}
-		}
-	}
-	tally_release(&seen);
 }
 
 /* t in the order of the wait kinds */
@@ -252,7 +236,7 @@ void count_breakdown(const struct process *p, enum count_by by, const uint8_t *m
 			fold_name(th->name, buf, sizeof(buf));
 			tally_add(t, buf);
 		} else {
-			add_functions(p, th, t);
+			add_functions(p, th->pcs, th->npcs, 0, t);
 		}
 	}
 	if (by == COUNT_BY_KIND)
