@@ -157,11 +157,12 @@ static int load_baseline(const char *path, struct baseline *b, struct baseline *
 	return 0;
 }
 
-/* "threads matching 'x' named 'y' in mutex": what was counted */
-static void describe(const struct count_args *a, struct sb *sb)
+/* "threads matching 'x' named 'y' in mutex" (what: "threads",
+ * "goroutines"): what was counted */
+static void describe(const struct count_args *a, const char *what, struct sb *sb)
 {
 	size_t i;
-	sb_adds(sb, "threads");
+	sb_adds(sb, what);
 	for (i = 0; i < a->match.n; i++)
 		sb_addf(sb, "%s'%s'", i ? " or " : " matching ", a->match.src[i]);
 	if (a->f.name_glob)
@@ -204,23 +205,6 @@ static void print_offenders(pid_t pid, struct process *p, const uint8_t *mask)
 	}
 }
 
-/* --max and --expect; 1 when the check failed */
-static int check_count(pid_t pid, struct process *p, const struct count_args *a,
-		       size_t counted, const uint8_t *mask, const char *what)
-{
-	if (a->max >= 0 && (long)counted > a->max)
-		error("count: %zu %s in process %d (%s), more than --max %ld", counted, what,
-		      (int)pid, p->comm, a->max);
-	else if (a->expect >= 0 && (long)counted != a->expect)
-		error("count: %zu %s in process %d (%s), not --expect %ld", counted, what,
-		      (int)pid, p->comm, a->expect);
-	else
-		return 0;
-	print_offenders(pid, p, mask);
-	return 1;
-}
-
-/* --baseline; 1 when a group grew past --max-growth */
 /* The goroutines of the Go program p, in Go's grouped form, those in
  * gmask alone, on stderr */
 static void print_go_offenders(struct process *p, const uint8_t *gmask)
@@ -230,6 +214,37 @@ static void print_go_offenders(struct process *p, const uint8_t *gmask)
 	ro.go_only = 1;
 	fputs("\n", stderr);
 	render_text(stderr, p, &ro);
+}
+
+/* --max and --expect on the threads (or, go, the goroutines) in mask;
+ * 1 when the check failed, their stacks then on stderr */
+static int check_count(pid_t pid, struct process *p, const struct count_args *a,
+		       size_t counted, const uint8_t *mask, const char *what, int go)
+{
+	if (a->max >= 0 && (long)counted > a->max)
+		error("count: %zu %s in process %d (%s), more than --max %ld", counted, what,
+		      (int)pid, p->comm, a->max);
+	else if (a->expect >= 0 && (long)counted != a->expect)
+		error("count: %zu %s in process %d (%s), not --expect %ld", counted, what,
+		      (int)pid, p->comm, a->expect);
+	else
+		return 0;
+	if (go)
+		print_go_offenders(p, mask);
+	else
+		print_offenders(pid, p, mask);
+	return 1;
+}
+
+/* A sample's output fields from the options */
+static void sample_init(struct count_sample *cs, const struct count_args *a, int line_mode,
+			const struct tally *t)
+{
+	memset(cs, 0, sizeof(*cs));
+	cs->by = (enum count_by)a->by;
+	cs->tally = t;
+	cs->json = a->json;
+	cs->line_mode = line_mode;
 }
 
 /* --baseline: the groups (of threads, or of a Go program's goroutines:
@@ -301,31 +316,15 @@ static int go_sample(pid_t pid, const struct count_args *a, int line_mode, int *
 		return 1;
 	}
 	gmask = xcalloc(p.go.ngs, 1);
-	memset(&cs, 0, sizeof(cs));
+	sample_init(&cs, a, line_mode, &t);
 	cs.goroutines = count_goroutines(&p, &every, gmask);
 	cs.counted = count_goroutines(&p, &a->f, gmask);
 	cs.filtered = a->f.nre > 0;
 	cs.go = 1;
-	cs.by = (enum count_by)a->by;
-	cs.tally = &t;
-	cs.json = a->json;
-	cs.line_mode = line_mode;
 	count_goroutine_breakdown(&p, cs.by, gmask, &t);
 	render_count_sample(stdout, &p, &cs);
-	sb_adds(&what, "goroutines");
-	{
-		size_t i;
-		for (i = 0; i < a->match.n; i++)
-			sb_addf(&what, "%s'%s'", i ? " or " : " matching ", a->match.src[i]);
-	}
-	if ((a->max >= 0 && (long)cs.counted > a->max) ||
-	    (a->expect >= 0 && (long)cs.counted != a->expect)) {
-		error("count: %zu %s in process %d (%s), %s %ld", cs.counted, sb_str(&what),
-		      (int)pid, p.comm, a->max >= 0 ? "more than --max" : "not --expect",
-		      a->max >= 0 ? a->max : a->expect);
-		print_go_offenders(&p, gmask);
-		*failed = 1;
-	}
+	describe(a, "goroutines", &what);
+	*failed |= check_count(pid, &p, a, cs.counted, gmask, sb_str(&what), 1);
 	if (a->baseline_path)
 		*failed |= check_growth(pid, &p, a, gmask, sb_str(&what), 1);
 	fflush(stdout);
@@ -377,17 +376,13 @@ static int one_sample(pid_t pid, const struct count_args *a, int line_mode, int 
 		return EXIT_NOSTACKS;
 	}
 	mask = xcalloc(p.nthreads, 1);
-	memset(&cs, 0, sizeof(cs));
+	sample_init(&cs, a, line_mode, &t);
 	cs.counted = ro.po.threads_only ? (size_t)p.thread_total : count_select(&p, &a->f, mask);
 	cs.filtered = a->f.nre || a->f.name_glob || a->f.kind >= 0;
-	cs.by = (enum count_by)a->by;
-	cs.tally = &t;
-	cs.json = a->json;
-	cs.line_mode = line_mode;
 	count_breakdown(&p, cs.by, mask, &t);
 	render_count_sample(stdout, &p, &cs);
-	describe(a, &what);
-	*failed |= check_count(pid, &p, a, cs.counted, mask, sb_str(&what));
+	describe(a, "threads", &what);
+	*failed |= check_count(pid, &p, a, cs.counted, mask, sb_str(&what), 0);
 	if (a->baseline_path)
 		*failed |= check_growth(pid, &p, a, mask, sb_str(&what), 0);
 	fflush(stdout);

@@ -167,5 +167,8 @@ int go_row_shown(const struct symrow *r);
 int go_frame_shown(const char *function);
 /* The physical function at pc, as symbolized; NULL when not */
 const char *go_function(const struct process *p, uint64_t pc);
+/* Where goroutine g was created: the row of its creator's call, with a
+ * function; NULL when unknown, and for goroutine 1 (Go prints none) */
+const struct symrow *go_created_by(const struct process *p, const struct goroutine *g);
 
 #endif

@@ -42,10 +42,23 @@ int go_row_shown(const struct symrow *r)
 	return r->go ? go_frame_shown(r->function) : 1;
 }
 
-const char *go_function(const struct process *p, uint64_t pc)
+/* The physical row of pc (the last: inlined calls come first) */
+static const struct symrow *physical_row(const struct process *p, uint64_t pc)
 {
 	const struct symframe *sf = process_symframe(p, pc);
-	return sf && sf->nrows ? sf->rows[sf->nrows - 1].function : NULL;
+	return sf && sf->nrows ? &sf->rows[sf->nrows - 1] : NULL;
+}
+
+const char *go_function(const struct process *p, uint64_t pc)
+{
+	const struct symrow *r = physical_row(p, pc);
+	return r ? r->function : NULL;
+}
+
+const struct symrow *go_created_by(const struct process *p, const struct goroutine *g)
+{
+	const struct symrow *r = g->gopc && g->goid != 1 ? physical_row(p, g->gopc) : NULL;
+	return r && r->function ? r : NULL;
 }
 
 /* Go's isSystemGoroutine: started in a runtime function other than

@@ -177,6 +177,14 @@ unhealthy_reason() {
 	return 1
 }
 
+# screen, wait_screen REGEX: the tmux session $S's screen as text; wait
+# until it shows REGEX (10 s), else print it and fail
+screen() { tmux capture-pane -p -t "$S"; }
+wait_screen() {
+	for _ws in $(seq 1 100); do screen | grep -E -q -- "$1" && return 0; sleep 0.1; done
+	screen; echo "screen never showed /$1/"; return 1
+}
+
 # expect_status N CMD...: run CMD, fail unless it exits with N
 expect_status() {
 	want=$1

@@ -4,12 +4,6 @@
 . "$(dirname "$0")/lib.sh"
 
 S=inspect-test-$$
-screen() { tmux capture-pane -p -t $S; }
-# wait_screen REGEX: until the screen shows it (10 s)
-wait_screen() {
-	for i in $(seq 1 100); do screen | grep -E -q -- "$1" && return 0; sleep 0.1; done
-	screen; echo "screen never showed /$1/"; return 1
-}
 trap 'tmux kill-session -t $S 2>/dev/null; cleanup' EXIT
 
 test_expect_success '--batch --iterations 2: two screens with header, counts and groups' '

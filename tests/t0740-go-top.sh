@@ -13,11 +13,6 @@ if [ -z "$bin" ] || ! command -v tmux >/dev/null; then
 	exit
 fi
 S=inspect-gotop-$$
-screen() { tmux capture-pane -p -t $S; }
-wait_screen() {
-	for i in $(seq 1 100); do screen | grep -E -q -- "$1" && return 0; sleep 0.1; done
-	screen; echo "screen never showed /$1/"; return 1
-}
 trap 'tmux kill-session -t $S 2>/dev/null; cleanup' EXIT
 
 READY="$TMP/ready.logs.$RANDOM"

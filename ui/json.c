@@ -148,10 +148,9 @@ json_object *ui_json_group(const struct process *p, const struct group *g)
 /* {function, file, line, goid} of where a goroutine was created, or null */
 static json_object *created_by_json(const struct process *p, const struct goroutine *g)
 {
-	const struct symframe *sf = g->gopc ? process_symframe(p, g->gopc) : NULL;
-	const struct symrow *r = sf && sf->nrows ? &sf->rows[sf->nrows - 1] : NULL;
+	const struct symrow *r = go_created_by(p, g);
 	json_object *o;
-	if (!r || !r->function || g->goid == 1)
+	if (!r)
 		return NULL;
 	o = json_object_new_object();
 	json_object_object_add(o, "function", json_object_new_string(r->function));

@@ -239,9 +239,8 @@ static void goroutine_frames(FILE *out, const struct process *p, const struct go
 static void created_by(FILE *out, const struct process *p, const struct goroutine *g,
 		       const struct render_opts *o)
 {
-	const struct symframe *sf = g->gopc ? process_symframe(p, g->gopc) : NULL;
-	const struct symrow *r = sf && sf->nrows ? &sf->rows[sf->nrows - 1] : NULL;
-	if (!r || !r->function || g->goid == 1)
+	const struct symrow *r = go_created_by(p, g);
+	if (!r)
 		return;
 	fprintf(out, "  created by %s", r->function);
 	if (g->parent_goid > 0)
@@ -325,8 +324,7 @@ void render_go_dump(FILE *out, const struct process *p, const struct render_opts
 	size_t i, j, k;
 	for (i = 0; i < go->ngs; i++) {
 		const struct goroutine *g = &go->gs[i];
-		const struct symframe *cf = g->gopc ? process_symframe(p, g->gopc) : NULL;
-		const struct symrow *cr = cf && cf->nrows ? &cf->rows[cf->nrows - 1] : NULL;
+		const struct symrow *cr = go_created_by(p, g);
 		if (g->system && !o->go_system)
 			continue;
 		fprintf(out, "%sgoroutine %lld [%s", i ? "\n" : "", (long long)g->goid, g->status_text);
@@ -348,7 +346,7 @@ void render_go_dump(FILE *out, const struct process *p, const struct render_opts
 				fputc('\n', out);
 			}
 		}
-		if (cr && cr->function && g->goid != 1) {
+		if (cr) {
 			fprintf(out, "created by %s", cr->function);
 			if (g->parent_goid > 0)
 				fprintf(out, " in goroutine %lld", (long long)g->parent_goid);

@@ -186,6 +186,7 @@ static size_t go_stack_lines(const struct top_state *s, const struct top_row *ro
 {
 	const struct process *p = &s->stacks;
 	const struct goroutine *g = NULL;
+	const struct symrow *creator;
 	struct top_line *l = NULL;
 	size_t n = 0, cap = 0, i, j;
 	for (i = 0; i < p->go.ngs && !g; i++)
@@ -210,13 +211,14 @@ static size_t go_stack_lines(const struct top_state *s, const struct top_row *ro
 				    r->file ? r->file : "?", r->line);
 			}
 		}
-		if (g->gopc && g->goid != 1) {
-			const char *fn = go_function(p, g->gopc);
-			const struct symframe *sf = process_symframe(p, g->gopc);
-			const struct symrow *r = sf && sf->nrows ? &sf->rows[sf->nrows - 1] : NULL;
+		if ((creator = go_created_by(p, g))) {
+			char parent[48] = "";
+			if (g->parent_goid > 0)
+				snprintf(parent, sizeof(parent), " in goroutine %lld",
+					 (long long)g->parent_goid);
 			add(&l, &n, &cap, width, TOP_A_NORMAL, "  created by %s%s  %s:%d",
-			    fn ? fn : "?", g->parent_goid > 0 ? " in another goroutine" : "",
-			    r && r->file ? r->file : "?", r ? r->line : 0);
+			    creator->function, parent, creator->file ? creator->file : "?",
+			    creator->line);
 		}
 	}
 	add(&l, &n, &cap, width, TOP_A_NORMAL, "%s", "");
