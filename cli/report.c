@@ -51,6 +51,10 @@ void report_print_stats(const struct process *p)
 		"unwind %.2f ms, symbolize %.2f ms, render %.2f ms\n",
 		p->t_proc / 1e6, p->t_capture / 1e6, p->stopped_ns / 1e6,
 		p->t_unwind / 1e6, p->t_symbolize / 1e6, p->t_render / 1e6);
+	if (p->go.ngs || p->go.nread)
+		fprintf(stderr, "inspect: stats: goroutines %zu read, stacks %zu KiB copied, "
+			"%zu not read (past the room or budget), %zu moved while copied\n",
+			p->go.nread, p->go.stack_bytes / 1024, p->go.not_read, p->go.moved);
 }
 
 /* Every thread asked for (--tid) is one of the process's. */

@@ -93,7 +93,6 @@ struct go_process {
 	char *module;		/* the main module's path, or NULL */
 	char *not_shown;	/* why goroutines are not shown, or NULL */
 	const struct go_layout *layout;
-	uint64_t bias;		/* runtime address - link address */
 	uint64_t allgs;		/* runtime address of runtime.allgs */
 	char **waitreasons;	/* by value */
 	size_t nwaitreasons;

@@ -228,7 +228,6 @@ void go_analyse(struct process *p, const struct target_files *files)
 	/* a PIE is mapped where its first mapping is; that holds its
 	 * lowest PT_LOAD (Go's own linker puts it at 0x400000) */
 	r->bias = gotab_is_pie(r->tab) ? m->start - gotab_load_base(r->tab) : 0;
-	go->bias = r->bias;
 	if (gotab_section(r->tab, ".text", &text, &tsize) == 0) {
 		r->text_lo = text;
 		r->text_hi = text + tsize;

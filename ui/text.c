@@ -381,6 +381,9 @@ void render_text(FILE *out, const struct process *p, const struct render_opts *o
 		fprintf(out, "%sno user stacks: %s%s\n", col(o, C_RED), p->no_stacks, col(o, C_OFF));
 	if (go->not_shown)
 		fprintf(out, "%s%s%s\n", col(o, C_RED), go->not_shown, col(o, C_OFF));
+	if (go->not_read)
+		fprintf(out, "%s%zu goroutines not read: more than there was room made for, "
+			"or past the stack budget%s\n", col(o, C_RED), go->not_read, col(o, C_OFF));
 	if (!o->threads && !o->mask)
 		go_groups(out, p, o);
 	for (g = 0; g < p->ngroups && !o->go_only; g++) {
