@@ -76,6 +76,11 @@ enum attach_err proc_read(int pfd, struct process *p,
 void vm_read_ranges(pid_t pid, const struct iovec *l, const struct iovec *r, size_t n,
 		    size_t *got);
 
+/* The same, for many small ranges, most of them a few bytes apart (the
+ * objects of a heap): read in address order, near ones as one. */
+void vm_read_near(pid_t pid, const struct iovec *l, const struct iovec *r, size_t n,
+		  size_t *got);
+
 /* task/TID/stat under pfd parsed into t, cleared first: 0, or -1 when
  * unreadable or malformed.  For the leader (TID = PID) too: the
  * process's own stat sums the times of all its threads, 0.45 ms at
@@ -138,12 +143,13 @@ void unwind_process(struct process *p, const struct go_frames *go, size_t max_de
 void go_unwind(struct process *p, const struct go_frames *go, size_t max_depth);
 
 /* A Go program's goroutines (gocapture.c).  prepare: make room for them
- * (stacks: for their stacks too) before the threads are held.  capture:
+ * (stacks: for their stacks too; held: in memory already touched, for a
+ * capture while the threads are held) before the threads are held.  capture:
  * copy allgs, every g and each parked goroutine's live stack (at most
  * max_stack bytes; 0: none) while they are held, or while the process
  * runs.  others_run: some thread runs meanwhile, so a goroutine counts
  * as copied only when its g reads the same again after its stack. */
-void go_capture_prepare(struct process *p, int stacks);
+void go_capture_prepare(struct process *p, int stacks, int held);
 void go_capture(struct process *p, size_t max_stack, int others_run);
 
 /* A Go program's goroutines as the capture copied them, decoded and
