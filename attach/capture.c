@@ -1117,7 +1117,7 @@ enum attach_err capture_process(int pfd, struct process *p,
 	index_threads(&c);
 	tracer_tid = 0;
 	c.tc = xcalloc(c.nalloc, sizeof(*c.tc));
-	go_capture_prepare(p, 1);
+	go_capture_prepare(p, 1, 1);
 	if (cap_start(&c, &th, &old) == 0) {
 		cap_join(&c, th, &old);
 		if (c.t_first)

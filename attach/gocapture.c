@@ -21,6 +21,9 @@
 /* at most this many goroutines, and this many bytes of their stacks */
 #define GO_MAX_GOROUTINES (4u << 20)
 #define GO_STACK_BUDGET (512ull << 20)
+/* g's read and decoded at a time when no stack is copied: graw stays in
+ * the cache and no memory is touched for the first time */
+#define G_CHUNK 256u
 
 struct go_iov {
 	struct iovec *l, *r;
@@ -61,7 +64,7 @@ static size_t check_bytes(const struct go_layout *L)
 	return m;
 }
 
-void go_capture_prepare(struct process *p, int stacks)
+void go_capture_prepare(struct process *p, int stacks, int held)
 {
 	struct go_process *go = &p->go;
 	uint64_t hdr[3];
@@ -81,7 +84,10 @@ void go_capture_prepare(struct process *p, int stacks)
 		cap = GO_MAX_GOROUTINES;
 	go->gcap = cap;
 	go->gptrs = xmalloc_array(cap, sizeof(*go->gptrs));
-	go->graw = xmalloc_array(cap, go->layout->g_size);
+	/* without stacks the g's are decoded as they are read, a chunk at
+	 * a time */
+	go->graw_slots = stacks || cap < G_CHUNK ? cap : G_CHUNK;
+	go->graw = xmalloc_array(go->graw_slots, go->layout->g_size);
 	go->graw2 = stacks ? xmalloc_array(cap, check_bytes(go->layout)) : NULL;
 	go->todo = xmalloc_array(cap, sizeof(*go->todo));
 	go->copies = xcalloc(cap, sizeof(*go->copies));
@@ -91,8 +97,9 @@ void go_capture_prepare(struct process *p, int stacks)
 	iov->r = iov->l + cap;
 	iov->got = (size_t *)(iov->r + cap);
 	go->iov = iov;
-	/* most parked goroutines' live stacks are under 1 KiB */
-	if (stacks)
+	/* most parked goroutines' live stacks are under 1 KiB; without a
+	 * hold the copies' pages are better touched as they are written */
+	if (stacks && held)
 		arena_reserve(&p->stacks, cap * 768);
 }
 
@@ -103,9 +110,13 @@ static uint64_t saved_sp(const struct go_layout *L, const uint8_t *g, uint32_t s
 	return status == GO_SYSCALL ? u64_at(g, L->syscallsp) : u64_at(g, L->sched_sp);
 }
 
-/* Read the g's of goroutines todo[0..n) into graw; or, into `check`
- * when set, the first check_bytes of each, to see that they did not move */
-static void read_gs(struct process *p, const size_t *todo, size_t n, uint8_t *check)
+static void decode_gs(struct process *p, size_t from, size_t to);
+
+/* Read the g's of goroutines todo[0..n) into graw (goroutine k at slot
+ * k - base); or, into `check` when set, the first check_bytes of each,
+ * to see that they did not move */
+static void read_gs(struct process *p, const size_t *todo, size_t n, size_t base,
+		    uint8_t *check)
 {
 	struct go_process *go = &p->go;
 	const struct go_layout *L = go->layout;
@@ -113,11 +124,11 @@ static void read_gs(struct process *p, const size_t *todo, size_t n, uint8_t *ch
 	size_t i, len = check ? check_bytes(L) : L->g_size;
 	for (i = 0; i < n; i++) {
 		size_t k = todo[i];
-		iov->l[i].iov_base = check ? check + k * len : go->graw + k * L->g_size;
+		iov->l[i].iov_base = check ? check + k * len : go->graw + (k - base) * L->g_size;
 		iov->l[i].iov_len = iov->r[i].iov_len = len;
 		iov->r[i].iov_base = (void *)(uintptr_t)go->gptrs[k];
 	}
-	vm_read_ranges(p->mm_tid, iov->l, iov->r, n, iov->got);
+	vm_read_near(p->mm_tid, iov->l, iov->r, n, iov->got);
 	for (i = 0; i < n && !check; i++)
 		go->copies[todo[i]].g_read = iov->got[i] == L->g_size;
 	for (i = 0; i < n && check; i++)
@@ -133,7 +144,17 @@ static void copy_stacks(struct process *p, const size_t *todo, size_t n, size_t 
 	struct go_process *go = &p->go;
 	const struct go_layout *L = go->layout;
 	struct go_iov *iov = go->iov;
-	size_t i, k = 0;
+	size_t i, k = 0, want = 0;
+	/* the copies' room, touched at once rather than page by page (none
+	 * is made while threads are held: prepare made it) */
+	for (i = 0; i < n; i++) {
+		const uint8_t *g = go->graw + todo[i] * L->g_size;
+		uint32_t status = u32_at(g, L->atomicstatus) & ~(uint32_t)GO_SCAN;
+		uint64_t sp = saved_sp(L, g, status), hi = u64_at(g, L->stack_hi);
+		if (go->copies[todo[i]].g_read && sp < hi)
+			want += hi - sp < max_stack ? hi - sp : max_stack;
+	}
+	arena_reserve(&p->stacks, want < *budget ? want : *budget);
 	for (i = 0; i < n; i++) {
 		struct go_copy *c = &go->copies[todo[i]];
 		const uint8_t *g = go->graw + todo[i] * L->g_size;
@@ -160,7 +181,7 @@ static void copy_stacks(struct process *p, const size_t *todo, size_t n, size_t 
 		c->len = k;	/* its iovec, until the read */
 		k++;
 	}
-	vm_read_ranges(p->mm_tid, iov->l, iov->r, k, iov->got);
+	vm_read_near(p->mm_tid, iov->l, iov->r, k, iov->got);
 	for (i = 0; i < n; i++) {
 		struct go_copy *c = &go->copies[todo[i]];
 		if (c->buf) {
@@ -205,6 +226,19 @@ void go_capture(struct process *p, size_t max_stack, int others_run)
 	for (i = 0; i < n; i++)
 		go->todo[i] = i;
 	ntodo = n;
+	go->nbad = 0;
+	go->have_main = 0;
+	if (!max_stack || go->graw_slots < n) {
+		/* no stacks: nothing is compared after, each chunk of g's is
+		 * decoded as it is read */
+		for (i = 0; i < n; i += go->graw_slots) {
+			size_t k = n - i < go->graw_slots ? n - i : go->graw_slots;
+			read_gs(p, go->todo + i, k, i, NULL);
+			decode_gs(p, i, i + k);
+		}
+		go->decoded = 1;
+		return;
+	}
 	/* Threads that were running are released already (they are held
 	 * for the shortest time): what they run may park a goroutine, wake
 	 * one, grow its stack.  So a goroutine is kept as copied only if its
@@ -212,12 +246,11 @@ void go_capture(struct process *p, size_t max_stack, int others_run)
 	 * again, a few times at most. */
 	for (round = 0; ntodo; round++) {
 		size_t k = 0;
-		read_gs(p, go->todo, ntodo, NULL);
+		read_gs(p, go->todo, ntodo, 0, NULL);
 		copy_stacks(p, go->todo, ntodo, max_stack, &budget);
-		/* without stacks, what moved is as good as it was read */
-		if (!others_run || !max_stack || !go->graw2)
+		if (!others_run || !go->graw2)
 			return;
-		read_gs(p, go->todo, ntodo, go->graw2);
+		read_gs(p, go->todo, ntodo, 0, go->graw2);
 		for (i = 0; i < ntodo; i++) {
 			size_t g = go->todo[i];
 			if (!settled(L, go->graw + g * L->g_size, go->graw2 + g * check_bytes(L)))
@@ -292,32 +325,28 @@ static int cmp_goid(const void *a, const void *b)
 	return x->goid < y->goid ? -1 : x->goid > y->goid;
 }
 
-void go_decode(struct process *p)
+/* Goroutines [from, to) of allgs, their g's in graw from slot 0, decoded
+ * into gs: those that are alive and check out */
+static void decode_gs(struct process *p, size_t from, size_t to)
 {
 	struct go_process *go = &p->go;
 	const struct go_layout *L = go->layout;
-	size_t i, bad = 0, have_main = 0;
-	if (!go->iov || go->not_shown)
-		goto out;
-	if (!go->nread) {
-		go->not_shown = xstrdup("goroutines not shown: runtime.allgs could not be read "
-					"while the threads were held");
-		goto out;
-	}
-	go->gs = xcalloc(go->nread, sizeof(*go->gs));
-	for (i = 0; i < go->nread; i++) {
-		const uint8_t *raw = go->graw + i * L->g_size;
+	size_t i;
+	if (!go->gs)
+		go->gs = xcalloc(go->nread, sizeof(*go->gs));
+	for (i = from; i < to; i++) {
+		const uint8_t *raw = go->graw + (i - from) * L->g_size;
 		struct goroutine *g = &go->gs[go->ngs];
 		uint32_t st = u32_at(raw, L->atomicstatus) & ~(uint32_t)GO_SCAN;
 		if (!go->copies[i].g_read) {
-			bad++;
+			go->nbad++;
 			continue;
 		}
 		if (st == GO_DEAD || st == GO_IDLE)
 			continue;
 		if (st != GO_RUNNABLE && st != GO_RUNNING && st != GO_SYSCALL && st != GO_WAITING &&
 		    st != GO_COPYSTACK && st != GO_PREEMPTED) {
-			bad++;
+			go->nbad++;
 			continue;
 		}
 		memset(g, 0, sizeof(*g));
@@ -347,12 +376,31 @@ void go_decode(struct process *p)
 		g->group = -1;
 		if (g->goid <= 0 || g->stack_lo >= g->stack_hi ||
 		    (st != GO_RUNNING && (g->sp < g->stack_lo || g->sp >= g->stack_hi))) {
-			bad++;
+			go->nbad++;
 			continue;
 		}
-		have_main |= g->goid == 1;
+		go->have_main |= g->goid == 1;
 		go->ngs++;
 	}
+}
+
+void go_decode(struct process *p)
+{
+	struct go_process *go = &p->go;
+	const struct go_layout *L = go->layout;
+	size_t bad;
+	int have_main;
+	if (!go->iov || go->not_shown)
+		goto out;
+	if (!go->nread) {
+		go->not_shown = xstrdup("goroutines not shown: runtime.allgs could not be read "
+					"while the threads were held");
+		goto out;
+	}
+	if (!go->decoded)
+		decode_gs(p, 0, go->nread);
+	bad = go->nbad;
+	have_main = go->have_main;
 	/* the layout row must fit what was read: goroutine 1 (the main one)
 	 * is there, and next to nothing failed the checks */
 	if (!have_main || bad > go->ngs / 8) {

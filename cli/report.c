@@ -197,7 +197,7 @@ static void go_without_stop(int pfd, struct process *p, const struct report_opts
 	open_go_tables(pfd, p);
 	if (!p->go.is_go)
 		return;
-	go_capture_prepare(p, o->go_stacks);
+	go_capture_prepare(p, o->go_stacks, 0);
 	go_capture(p, o->go_stacks ? o->co.max_stack : 0, 1);
 	go_decode(p);
 	gof = go_frames_of(p);

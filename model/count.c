@@ -107,11 +107,26 @@ size_t count_select(const struct process *p, const struct count_filter *f, uint8
 size_t count_goroutines(const struct process *p, const struct count_filter *f, uint8_t *gmask)
 {
 	size_t i, n = 0;
+	uint8_t *group_match = NULL;
+	/* a group's goroutines have the same PCs: the patterns are tried on
+	 * each group once */
+	if (f->nre && p->go.ngroups) {
+		group_match = xmalloc_array(p->go.ngroups, 1);
+		for (i = 0; i < p->go.ngroups; i++) {
+			const struct goroutine *g = p->go.groups[i].first;
+			group_match[i] = (uint8_t)pcs_match(p, g->pcs, g->npcs, f);
+		}
+	}
 	for (i = 0; i < p->go.ngs; i++) {
 		const struct goroutine *g = &p->go.gs[i];
-		gmask[i] = !g->system && (!f->nre || pcs_match(p, g->pcs, g->npcs, f));
+		int m = !f->nre;
+		if (!m)
+			m = g->group >= 0 && group_match ? group_match[g->group]
+							 : pcs_match(p, g->pcs, g->npcs, f);
+		gmask[i] = !g->system && m;
 		n += gmask[i];
 	}
+	free(group_match);
 	return n;
 }
 

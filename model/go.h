@@ -74,6 +74,7 @@ struct goroutine {
 	char *unwind_stop;	/* why unwinding ended early, or NULL */
 
 	const char *status_text;	/* as Go prints it: "chan receive" */
+	const char *creator;	/* the function at gopc, or NULL */
 	int64_t wait_minutes;	/* -1 unknown */
 	int system;		/* a runtime goroutine Go hides */
 	int group;
@@ -118,6 +119,9 @@ struct go_process {
 	} *copies;
 	void *iov;		/* attach/'s: room for the reads' iovecs */
 	size_t gcap, nread;
+	size_t graw_slots;	/* g's graw holds: gcap, or a chunk's */
+	size_t nbad;		/* g's that failed the checks, decoding */
+	int have_main, decoded;
 	size_t stack_bytes;	/* copied of the goroutines' stacks */
 	size_t not_read;	/* goroutines past gcap or the byte budget */
 	size_t moved;		/* goroutines that ran while they were copied */

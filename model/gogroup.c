@@ -82,17 +82,15 @@ static int cmp_members(const void *a, const void *b, void *arg)
 	const struct process *p = arg;
 	const struct goroutine *x = &p->go.gs[*(const size_t *)a];
 	const struct goroutine *y = &p->go.gs[*(const size_t *)b];
-	const char *cx, *cy;
-	int c = strcmp(x->status_text, y->status_text);
-	if (c)
+	int c;
+	if (x->status_text != y->status_text && (c = strcmp(x->status_text, y->status_text)))
 		return c;
 	if (x->npcs != y->npcs)
 		return x->npcs < y->npcs ? -1 : 1;
 	if (x->npcs && (c = memcmp(x->pcs, y->pcs, x->npcs * sizeof(*x->pcs))))
 		return c;
-	cx = x->gopc ? go_function(p, x->gopc) : NULL;
-	cy = y->gopc ? go_function(p, y->gopc) : NULL;
-	if (cx != cy && (c = strcmp(cx ? cx : "", cy ? cy : "")))
+	if (x->creator != y->creator &&
+	    (c = strcmp(x->creator ? x->creator : "", y->creator ? y->creator : "")))
 		return c;
 	return x->goid < y->goid ? -1 : x->goid > y->goid;
 }
@@ -100,11 +98,11 @@ static int cmp_members(const void *a, const void *b, void *arg)
 static int same_group(const struct process *p, size_t a, size_t b)
 {
 	const struct goroutine *x = &p->go.gs[a], *y = &p->go.gs[b];
-	const char *cx = x->gopc ? go_function(p, x->gopc) : NULL;
-	const char *cy = y->gopc ? go_function(p, y->gopc) : NULL;
-	return !strcmp(x->status_text, y->status_text) && x->npcs == y->npcs &&
+	return (x->status_text == y->status_text || !strcmp(x->status_text, y->status_text)) &&
+	       x->npcs == y->npcs &&
 	       (!x->npcs || !memcmp(x->pcs, y->pcs, x->npcs * sizeof(*x->pcs))) &&
-	       (cx == cy || !strcmp(cx ? cx : "", cy ? cy : ""));
+	       (x->creator == y->creator ||
+		!strcmp(x->creator ? x->creator : "", y->creator ? y->creator : ""));
 }
 
 static int cmp_group(const void *a, const void *b, void *arg)
@@ -122,6 +120,7 @@ void go_classify(struct process *p, int with_system)
 	for (i = 0; i < go->ngs; i++) {
 		struct goroutine *g = &go->gs[i];
 		g->status_text = go_status_text(go, g);
+		g->creator = g->gopc ? go_function(p, g->gopc) : NULL;
 		g->system = is_system(p, g);
 		go->nsystem += g->system;
 		g->wait_minutes = -1;
