@@ -64,7 +64,7 @@ SRC = cli/inspect.c cli/options.c cli/stack.c cli/list.c cli/count.c cli/report.
 	symbolize/symbolize.c symbolize/gotab.c symbolize/goruntime.c symbolize/demangle.c \
 	symbolize/debugcache.c symbolize/symcache.c \
 	model/model.c model/group.c model/wait.c model/top.c model/count.c model/golayout.c \
-	model/gogroup.c \
+	model/gogroup.c model/locks.c \
 	ui/text.c ui/json.c ui/countout.c ui/toplayout.c ui/topkeys.c ui/topcurses.c \
 	util/util.c util/syscalls.c
 OBJ = $(SRC:%.c=$(OUT)/%.o)
@@ -118,7 +118,7 @@ FIXTURES = $(OUT)/fixtures/states $(OUT)/fixtures/states-fp $(OUT)/fixtures/stat
 	$(OUT)/fixtures/inlined $(OUT)/fixtures/cxx $(OUT)/fixtures/zombie $(OUT)/fixtures/eintr $(OUT)/fixtures/jit \
 	$(OUT)/fixtures/corrupt $(OUT)/fixtures/dstate $(OUT)/fixtures/pool \
 	$(OUT)/fixtures/execer $(OUT)/fixtures/leaky $(OUT)/fixtures/churn \
-	$(OUT)/fixtures/states-static
+	$(OUT)/fixtures/states-static $(OUT)/fixtures/locks $(OUT)/fixtures/locks-cxx
 UNIT = $(OUT)/unit/test_model $(OUT)/unit/test_proc $(OUT)/unit/test_demangle $(OUT)/unit/test_count \
 	$(OUT)/unit/test_top
 
@@ -148,6 +148,10 @@ $(OUT)/fixtures/cxx: tests/fixtures/cxx.cc tests/fixtures/ready.h
 	@mkdir -p $(dir $@)
 	$(say) CXX $@
 	$(Q)$(CXX) -O0 -g -pthread -o $@ $<
+$(OUT)/fixtures/locks-cxx: tests/fixtures/locks-cxx.cc tests/fixtures/ready.h
+	@mkdir -p $(dir $@)
+	$(say) CXX $@
+	$(Q)$(CXX) -O0 -g -std=c++17 -pthread -o $@ $<
 
 $(OUT)/unit/%: tests/unit/%.c $(LIB_OBJ) $(OUT)/FLAGS
 	@mkdir -p $(dir $@)

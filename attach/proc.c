@@ -318,27 +318,33 @@ static void read_thread(int pfd, struct thread *t, const struct proc_opts *o)
 		proc_read_fallback(pfd, t, 1);
 }
 
-/* The futex word of every thread in a futex wait and, for a glibc mutex,
- * its owner TID (+8), all in a few system calls. */
+/* The words around every futex wait's address, where a lock names its
+ * owner (model/wait.c reads them), all in a few system calls: the half
+ * before the address apart, as it may be on a page that is not there */
 static void read_futex_words(struct process *p)
 {
 	struct thread **ts = xmalloc_array(p->nthreads, sizeof(*ts));
-	struct iovec *l = xmalloc_array(p->nthreads, 2 * sizeof(*l));
-	struct iovec *r = l + p->nthreads;
-	size_t *got = xmalloc_array(p->nthreads, sizeof(*got));
+	struct iovec *l = xmalloc_array(p->nthreads, 4 * sizeof(*l));
+	struct iovec *r = l + 2 * p->nthreads;
+	size_t *got = xmalloc_array(p->nthreads, 2 * sizeof(*got));
 	size_t i, k = 0;
 	for (i = 0; i < p->nthreads; i++) {
 		struct thread *t = &p->threads[i];
-		if (t->syscall_nr < 0 || !syscall_is_futex(t->syscall_nr) || !t->args[0])
+		uint64_t a = t->args[0];
+		if (t->syscall_nr < 0 || !syscall_is_futex(t->syscall_nr) || a < 4096)
 			continue;
-		l[k].iov_base = t->futex_words;
-		r[k].iov_base = (void *)(uintptr_t)t->args[0];
-		l[k].iov_len = r[k].iov_len = sizeof(t->futex_words);
+		l[2 * k].iov_base = t->lock_words;
+		l[2 * k + 1].iov_base = t->lock_words + LOCK_WORD_AT;
+		l[2 * k].iov_len = r[2 * k].iov_len = LOCK_WORD_AT * 4;
+		l[2 * k + 1].iov_len = r[2 * k + 1].iov_len = sizeof(t->lock_words) - LOCK_WORD_AT * 4;
+		r[2 * k].iov_base = (void *)(uintptr_t)(a - LOCK_WORD_AT * 4);
+		r[2 * k + 1].iov_base = (void *)(uintptr_t)a;
 		ts[k++] = t;
 	}
-	vm_read_ranges(p->mm_tid, l, r, k, got);
+	vm_read_ranges(p->mm_tid, l, r, 2 * k, got);
 	for (i = 0; i < k; i++)
-		ts[i]->futex_read = got[i] == sizeof(ts[i]->futex_words);
+		ts[i]->lock_read = (got[2 * i] == l[2 * i].iov_len ? LOCK_READ_BEFORE : 0) |
+				   (got[2 * i + 1] == l[2 * i + 1].iov_len ? LOCK_READ_AT : 0);
 	free(ts);
 	free(l);
 	free(got);

@@ -91,6 +91,7 @@ int group_threads(struct process *p, int by_thread)
 			gr->members = &idx[i];
 			gr->wait.fd = -1;
 			gr->wait.blocked_ms = -1;
+			gr->wait.deadlock = -1;
 		} else {
 			gr = &p->groups[p->ngroups - 1];
 		}

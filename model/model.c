@@ -25,6 +25,7 @@ void thread_init(struct thread *t, pid_t tid)
 	t->exec_start_ms = -1;
 	t->wait.blocked_ms = -1;
 	t->wait.fd = -1;
+	t->wait.deadlock = -1;
 }
 
 void thread_release(struct thread *t)
@@ -88,6 +89,9 @@ void process_clear(struct process *p)
 		free(p->groups[i].wait.detail);
 	}
 	free(p->groups);
+	for (i = 0; i < p->ndeadlocks; i++)
+		free(p->deadlocks[i].members);
+	free(p->deadlocks);
 	for (i = 0; i < p->maps.n; i++)
 		free(p->maps.v[i].path);
 	free(p->maps.v);

@@ -75,12 +75,28 @@ int wait_kind_from_key(const char *key);	/* -1 when unknown */
 #define SYSCALL_NONE      (-1)	/* blocked, not in a syscall */
 #define SYSCALL_UNKNOWN   (-3)	/* unreadable */
 
+#define LOCK_READ_BEFORE 1	/* [A - 12, A) */
+#define LOCK_READ_AT 2		/* [A, A + 20) */
+#define LOCK_WORD_AT 3		/* lock_words[3] is the word at A */
+
 struct wait {
 	enum wait_kind kind;
 	char *detail;		/* e.g. "fd 7: TCP 127.0.0.1:5432", or NULL */
 	int fd;			/* -1 when not about an fd */
-	uint64_t address;	/* futex address, 0 when none */
-	pid_t owner;		/* mutex owner TID, 0 when unknown */
+	uint64_t address;	/* the lock's (a rwlock's own, not its futex's);
+				   else the futex address; 0 when none */
+	/* what the lock names (model/locks.c): the thread that holds the
+	 * mutex or the rwlock for writing, or that a join waits for; 0 when
+	 * it names none, or none alive */
+	pid_t owner;
+	enum owner_note {
+		OWNER_NOTE_NONE,
+		OWNER_CHANGED,	/* the lock's word moved since the capture */
+		OWNER_DIED,	/* robust: the holder got it from a dead owner */
+		OWNER_GONE,	/* it names a thread that has exited */
+	} owner_note;
+	pid_t named;		/* the TID the lock names (OWNER_GONE's too) */
+	int deadlock;		/* index of its cycle in p->deadlocks, -1 none */
 	int64_t blocked_ms;	/* approximate; -1 when unknown */
 };
 
@@ -189,8 +205,12 @@ struct thread {
 	uint64_t sp, pc;
 	double exec_start_ms;	/* se.exec_start, -1 when unknown */
 	char *fd_target;	/* what the fd in args[0] points to */
-	uint32_t futex_words[3];	/* mutex word, count, owner */
-	int futex_read;
+	/* the lock around a futex wait's address A, read after the release:
+	 * the words at [A - 12, A + 20), where the fields that name an owner
+	 * are (a glibc mutex at A, a rwlock at A - 8 or A - 12, a thread's
+	 * TID at A for a join).  lock_word(t, k) is the word at A + 4k. */
+	uint32_t lock_words[8];
+	int lock_read;		/* LOCK_READ_* bits: which halves were read */
 	char *wchan;
 	char *kstack;		/* /proc/TID/stack when asked and readable */
 
@@ -248,6 +268,14 @@ struct process {
 	struct arena stacks;	/* the threads' cap.stack copies */
 	struct group *groups;
 	size_t ngroups;
+	/* cycles of the wait-for graph (model/locks.c): each the indexes of
+	 * its threads into threads, each waiting for the next's lock, the
+	 * last for the first's */
+	struct deadlock {
+		size_t *members;
+		size_t n;
+	} *deadlocks;
+	size_t ndeadlocks;
 
 	struct go_process go;	/* a Go program's goroutines (go.h) */
 
@@ -287,6 +315,19 @@ int group_threads(struct process *p, int by_thread);
 /* model/wait.c: classify every thread (needs symbols for the futex
  * sub-kinds; works without).  Then compute each group's shared wait. */
 void classify_threads(struct process *p);
+/* model/locks.c, called by classify_threads: the owner t's lock names
+ * (into t->wait), then the chains' and cycles' text and p->deadlocks */
+void lock_owner(const struct process *p, const struct thread *t, struct wait *w);
+void lock_chains(struct process *p);
+/* "mutex lock 0x... held by 6470 (stuck)": a thread's wait as the dump
+ * says it, before its chain */
+char *wait_text(const struct wait *w);
+/* "4933 (dl-a) waits in mutex lock 0x... held by 4934 (dl-b)": one edge
+ * of the wait-for graph, as a deadlock lists it */
+char *lock_edge_text(const struct process *p, const struct thread *t);
+/* The threads t waits for, one after the other (its owner, the owner's
+ * owner, ...), each once, at most max: how many */
+size_t lock_chain(const struct process *p, const struct thread *t, pid_t *out, size_t max);
 void classify_groups(struct process *p);
 
 /* The most telling row of a thread's stack: the first one in the

@@ -311,6 +311,10 @@ size_t top_rows(const struct top_state *s, int per_thread, enum top_sort sort,
 		} else if (strcmp(r->detail, t->wait.detail && kind == t->wait.kind ? t->wait.detail : "")) {
 			r->detail[0] = '\0';
 		}
+		if (x && s->have_stacks && x->still_since_ms <= s->stacks_ms) {
+			const struct thread *st = process_thread(&s->stacks, t->tid);
+			r->deadlock |= st && st->wait.deadlock >= 0;
+		}
 		r->count++;
 		r->cpu_pct += x ? x->cpu_pct : 0;
 		if (blocked >= 0 && (r->blocked_min_ms < 0 || blocked < r->blocked_min_ms))

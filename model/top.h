@@ -45,6 +45,8 @@ struct top_row {
 	int go;			/* a row of goroutines (top_go_rows) */
 	long change;		/* goroutines: the count less the first seen */
 	int64_t goid;		/* goroutines: the first of the group */
+	int deadlock;		/* one of its threads is in a deadlock (the last
+				   stack sample's, the thread still since) */
 };
 
 /* A goroutine group's count when top first saw it */

@@ -194,7 +194,9 @@ static void classify(struct process *p, struct thread *t)
 	free(w->detail);
 	w->detail = NULL;
 	w->address = 0;
-	w->owner = 0;
+	w->owner = w->named = 0;
+	w->owner_note = OWNER_NOTE_NONE;
+	w->deadlock = -1;
 	switch (t->state) {
 	case 'Z': case 'X': w->kind = WAIT_ZOMBIE; return;
 	case 'T': w->kind = WAIT_STOPPED; return;
@@ -223,17 +225,7 @@ static void classify(struct process *p, struct thread *t)
 		if (syscall_is_futex(t->syscall_nr))
 			w->address = t->args[0];
 		w->kind = futex_kind(p, t);
-		if (w->kind == WAIT_MUTEX && t->futex_read && t->futex_words[2]) {
-			const struct thread *o = process_thread(p, (pid_t)t->futex_words[2]);
-			if (o) {
-				w->owner = o->tid;
-				w->detail = xasprintf("0x%llx held by %d (%s)",
-						      (unsigned long long)w->address,
-						      (int)o->tid, o->name);
-			}
-		}
-		if (!w->detail && w->address)
-			w->detail = xasprintf("0x%llx", (unsigned long long)w->address);
+		lock_owner(p, t, w);
 	} else if (w->kind == WAIT_SYSCALL) {
 		const char *n = syscall_name(t->syscall_nr);
 		w->detail = n ? xstrdup(n) : xasprintf("#%ld", t->syscall_nr);
@@ -259,6 +251,7 @@ void classify_threads(struct process *p)
 	size_t i;
 	for (i = 0; i < p->nthreads; i++)
 		classify(p, &p->threads[i]);
+	lock_chains(p);
 }
 
 void classify_groups(struct process *p)
@@ -293,8 +286,13 @@ void classify_groups(struct process *p)
 			gr->wait.fd = -1;
 			gr->wait.address = 0;
 			gr->wait.owner = 0;
+			gr->wait.owner_note = OWNER_NOTE_NONE;
 			gr->wait.detail = xstrdup("various");
 		}
+		/* a group is in a deadlock when one of its threads is */
+		for (i = 0; i < gr->nmembers; i++)
+			if (p->threads[gr->members[i]].wait.deadlock >= 0)
+				gr->wait.deadlock = p->threads[gr->members[i]].wait.deadlock;
 		gr->wait.blocked_ms = gr->blocked_max_ms;
 	}
 }

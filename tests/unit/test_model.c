@@ -76,10 +76,14 @@ int main(void)
 	p.threads[0].args[0] = p.threads[1].args[0] = p.threads[2].args[0] = 0x1000;
 	p.threads[4].wait.fd = 9;
 	p.threads[4].fd_target = xstrdup("TCP 127.0.0.1:5432");
-	p.threads[3].futex_read = 1;
-	p.threads[3].futex_words[2] = 6;	/* owner TID */
+	p.threads[3].args[0] = 0x2000;
+	p.threads[3].args[1] = 128;	/* FUTEX_WAIT_PRIVATE */
+	p.threads[3].args[2] = 2;	/* the word it slept on */
+	p.threads[3].lock_read = LOCK_READ_BEFORE | LOCK_READ_AT;
+	p.threads[3].lock_words[LOCK_WORD_AT] = 2;
+	p.threads[3].lock_words[LOCK_WORD_AT + 2] = 6;	/* owner TID */
 	sym(&p, 0x100, "pthread_cond_wait");
-	sym(&p, 0x110, "__lll_lock_wait");
+	sym(&p, 0x110, "___pthread_mutex_lock");
 	sym(&p, 0x120, "epoll_wait");
 	sym(&p, 0x200, "worker");
 	sym(&p, 0x300, "start_thread");
@@ -99,6 +103,57 @@ int main(void)
 	CHECK(p.threads[5].wait.kind == WAIT_RUNNING);
 	CHECK(p.groups[0].wait.kind == WAIT_CONDITION);
 	CHECK_STR(p.groups[0].wait.detail, "0x1000");
+	process_clear(&p);
+
+	/* locks: 1 and 2 hold each other's mutex (a cycle), 3 waits for 1,
+	 * 4 for a thread that has exited, 5 on a word that moved since it
+	 * went to sleep, 6 on its own mutex (it locked it twice) */
+	process_init(&p, 1);
+	p.nthreads = 6;
+	p.threads = xcalloc(6, sizeof(struct thread));
+	{
+		static const pid_t owner[] = { 2, 1, 1, 99, 1, 6 };
+		size_t i;
+		for (i = 0; i < 6; i++) {
+			struct thread *t = &p.threads[i];
+			thread(t, (pid_t)i + 1, 'S', SYS_futex, b, 3);
+			t->args[0] = 0x5000 + 0x40 * i;
+			t->args[1] = 128;
+			t->args[2] = 2;
+			t->lock_read = LOCK_READ_BEFORE | LOCK_READ_AT;
+			t->lock_words[LOCK_WORD_AT] = i == 4 ? 0 : 2;
+			t->lock_words[LOCK_WORD_AT + 2] = (uint32_t)owner[i];
+		}
+	}
+	sym(&p, 0x110, "___pthread_mutex_lock");
+	sym(&p, 0x200, "worker");
+	sym(&p, 0x300, "start_thread");
+	classify_threads(&p);
+	CHECK(p.ndeadlocks == 2);
+	CHECK(p.deadlocks[0].n == 2 && p.threads[p.deadlocks[0].members[0]].tid == 1 &&
+	      p.threads[p.deadlocks[0].members[1]].tid == 2);
+	CHECK(p.deadlocks[1].n == 1 && p.threads[p.deadlocks[1].members[0]].tid == 6);
+	CHECK(p.threads[0].wait.deadlock == 0 && p.threads[2].wait.deadlock == -1);
+	CHECK_STR(p.threads[2].wait.detail,
+		  "0x5080 held by 1 (w-1), which waits in mutex lock 0x5000 held by 2 (w-2)");
+	CHECK(p.threads[3].wait.owner == 0 && p.threads[3].wait.owner_note == OWNER_GONE);
+	CHECK_STR(p.threads[3].wait.detail, "0x50c0 held by 99, which has exited");
+	CHECK(p.threads[4].wait.owner == 0 && p.threads[4].wait.owner_note == OWNER_CHANGED);
+	CHECK_STR(p.threads[4].wait.detail, "0x5100 owner unknown (changed)");
+	CHECK_STR(p.threads[5].wait.detail, "0x5140 held by 6 (w-6), itself");
+	{
+		pid_t ch[4];
+		CHECK(lock_chain(&p, &p.threads[2], ch, 4) == 2 && ch[0] == 1 && ch[1] == 2);
+	}
+	s = lock_edge_text(&p, &p.threads[1]);
+	CHECK_STR(s, "2 (w-2) waits in mutex lock 0x5040 held by 1 (w-1)");
+	free(s);
+	/* without the owner's frames (no pthread_mutex), nothing is named */
+	free(p.syms[0].rows[0].function);
+	p.syms[0].rows[0].function = xstrdup("std::sys::futex::Mutex::lock");
+	classify_threads(&p);
+	CHECK(p.ndeadlocks == 0 && p.threads[2].wait.owner == 0);
+	CHECK_STR(p.threads[2].wait.detail, "0x5080");
 	process_clear(&p);
 
 	/* --threads: one group per thread, in TID order */
