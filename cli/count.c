@@ -77,6 +77,7 @@ struct count_args {
 	struct baseline baseline;	/* its thread groups */
 	struct baseline go_baseline;	/* its goroutine groups */
 	int json;
+	int deadlocks;		/* --deadlocks: count the cycles, fail on one */
 };
 
 /* The groups of `array` ("groups", "goroutine_groups") of an earlier
@@ -347,7 +348,8 @@ static int one_sample(pid_t pid, const struct count_args *a, int line_mode, int 
 	int pfd, status = EXIT_OK;
 
 	/* a Go program: its goroutines are counted, stopping nothing */
-	if (!a->f.name_glob && a->f.kind < 0 && go_sample(pid, a, line_mode, failed, &status))
+	if (!a->f.name_glob && a->f.kind < 0 && !a->deadlocks &&
+	    go_sample(pid, a, line_mode, failed, &status))
 		return status;
 	if (status != EXIT_OK)
 		return status;
@@ -355,7 +357,8 @@ static int one_sample(pid_t pid, const struct count_args *a, int line_mode, int 
 		return usage_error("count", "--by status counts a Go program's goroutines: "
 				   "process %d is not one", (int)pid);
 	report_opts_init(&ro);
-	ro.stacks = count_needs_stacks(a->by, &a->f) || a->baseline_path;
+	/* a lock's kind is told by its waiters' frames */
+	ro.stacks = count_needs_stacks(a->by, &a->f) || a->baseline_path || a->deadlocks;
 	/* the total alone: the count in the main thread's stat, no other
 	 * thread's files */
 	ro.po.threads_only = a->by == COUNT_BY_TOTAL && !ro.stacks && !a->f.name_glob &&
@@ -380,9 +383,18 @@ static int one_sample(pid_t pid, const struct count_args *a, int line_mode, int 
 	cs.counted = ro.po.threads_only ? (size_t)p.thread_total : count_select(&p, &a->f, mask);
 	cs.filtered = a->f.nre || a->f.name_glob || a->f.kind >= 0;
 	count_breakdown(&p, cs.by, mask, &t);
+	cs.deadlocks = a->deadlocks;
 	render_count_sample(stdout, &p, &cs);
 	describe(a, "threads", &what);
 	*failed |= check_count(pid, &p, a, cs.counted, mask, sb_str(&what), 0);
+	if (a->deadlocks && p.ndeadlocks) {
+		struct render_opts rdo = { 0 };
+		fflush(stdout);
+		fprintf(stderr, "inspect: process %d: %zu deadlock%s\n", (int)pid, p.ndeadlocks,
+			p.ndeadlocks == 1 ? "" : "s");
+		render_deadlocks(stderr, &p, &rdo);
+		*failed = 1;
+	}
 	if (a->baseline_path)
 		*failed |= check_growth(pid, &p, a, mask, sb_str(&what), 0);
 	fflush(stdout);
@@ -444,6 +456,10 @@ static int run_count(const struct command *cmd, int argc, char **argv)
 			    "with --samples: one line per sample, this far apart"),
 		OPT_NUM("samples", "K", &a.samples, 1, 100000000, "a whole number",
 			"take K samples (default 1)"),
+		OPT_BOOL("deadlocks", &a.deadlocks,
+			 "print `deadlocks N`, the cycles of threads each\n"
+			 "waiting for a lock the next holds (needs stacks);\n"
+			 "fail (exit 1) when N > 0, the cycles on stderr"),
 		OPT_BOOL("json", &a.json, "JSON: one object (one per line with --samples)"),
 		OPT_END(),
 	};
@@ -496,7 +512,8 @@ const struct command cmd_count = {
 		"memory, stopping no thread but one running a goroutine whose frames\n"
 		"are needed.",
 	.exits = "Exit status: 0 the checks hold, 1 a check failed (what was counted, the\n"
-		"number and the limit on stderr, then the offending stacks), 2 stacks\n"
-		"were needed but could not be taken, 3 no such process, 4 not permitted,\n"
-		"5 unsupported target, 64 usage error.",
+		"number and the limit on stderr, then the offending stacks; or a\n"
+		"deadlock, its cycles on stderr), 2 stacks were needed but could not\n"
+		"be taken, 3 no such process, 4 not permitted, 5 unsupported target,\n"
+		"64 usage error.",
 };

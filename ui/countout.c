@@ -36,6 +36,12 @@ void render_count_sample(FILE *out, const struct process *p, const struct count_
 		if (p->captured)
 			json_object_object_add(j, "stopped_us",
 					       json_object_new_int64((int64_t)(p->stopped_ns / 1000)));
+		if (c->deadlocks) {
+			json_object *da = json_object_new_array();
+			for (i = 0; i < p->ndeadlocks; i++)
+				json_object_array_add(da, ui_json_deadlock(p, &p->deadlocks[i]));
+			json_object_object_add(j, "deadlocks", da);
+		}
 		if (c->by == COUNT_BY_GROUP) {
 			json_object *ga = json_object_new_array();
 			for (i = 0; i < p->ngroups; i++)
@@ -55,6 +61,8 @@ void render_count_sample(FILE *out, const struct process *p, const struct count_
 			fprintf(out, " counted %zu", c->counted);
 		for (i = 0; i < t->len; i++)
 			fprintf(out, " %s %ld", t->keys[i], t->n[i]);
+		if (c->deadlocks)
+			fprintf(out, " deadlocks %zu", p->ndeadlocks);
 		fputc('\n', out);
 		return;
 	}
@@ -65,6 +73,8 @@ void render_count_sample(FILE *out, const struct process *p, const struct count_
 		fprintf(out, "counted %zu\n", c->counted);
 	for (i = 0; i < t->len; i++)
 		fprintf(out, "%s %ld\n", t->keys[i], t->n[i]);
+	if (c->deadlocks)
+		fprintf(out, "deadlocks %zu\n", p->ndeadlocks);
 }
 
 void render_growth(FILE *out, const struct growth *v, size_t n)

@@ -43,6 +43,14 @@ json_object *ui_json_wait(const struct wait *w)
 		json_object_object_add(o, "address", hex(w->address));
 	if (w->owner)
 		json_object_object_add(o, "owner", json_object_new_int(w->owner));
+	if (w->owner_note != OWNER_NOTE_NONE) {
+		static const char *const notes[] = { NULL, "changed", "owner_died", "exited" };
+		json_object_object_add(o, "owner_note", json_object_new_string(notes[w->owner_note]));
+		if (w->named && !w->owner)
+			json_object_object_add(o, "named", json_object_new_int(w->named));
+	}
+	if (w->deadlock >= 0)
+		json_object_object_add(o, "deadlock", json_object_new_int(w->deadlock));
 	if (w->blocked_ms >= 0)
 		json_object_object_add(o, "blocked_ms", json_object_new_int64(w->blocked_ms));
 	return o;
@@ -96,6 +104,14 @@ static json_object *thread_obj(const struct process *p, const struct thread *t, 
 	json_object_object_add(o, "name", json_object_new_string(t->name));
 	json_object_object_add(o, "state", json_object_new_string(st));
 	json_object_object_add(o, "wait", ui_json_wait(&t->wait));
+	if (t->wait.owner) {
+		pid_t tids[64];
+		size_t n = lock_chain(p, t, tids, 64), i;
+		json_object *c = json_object_new_array();
+		for (i = 0; i < n; i++)
+			json_object_array_add(c, json_object_new_int(tids[i]));
+		json_object_object_add(o, "chain", c);
+	}
 	json_object_object_add(o, "frames", ui_json_frames(p, t));
 	if (t->unwind_stop)
 		json_object_object_add(o, "unwind_stop", json_object_new_string(t->unwind_stop));
@@ -224,6 +240,35 @@ static void add_go(json_object *o, const struct process *p)
 	json_object_object_add(o, "goroutine_groups", grs);
 }
 
+json_object *ui_json_deadlock(const struct process *p, const struct deadlock *d)
+{
+	json_object *o = json_object_new_object(), *tids = json_object_new_array(),
+		    *edges = json_object_new_array();
+	size_t i;
+	for (i = 0; i < d->n; i++) {
+		const struct thread *t = &p->threads[d->members[i]];
+		json_object *e = json_object_new_object();
+		json_object_array_add(tids, json_object_new_int(t->tid));
+		json_object_object_add(e, "waiter", json_object_new_int(t->tid));
+		json_object_object_add(e, "lock", t->wait.address ? hex(t->wait.address) : NULL);
+		json_object_object_add(e, "kind", json_object_new_string(wait_kind_key(t->wait.kind)));
+		json_object_object_add(e, "holder", json_object_new_int(t->wait.owner));
+		json_object_array_add(edges, e);
+	}
+	json_object_object_add(o, "tids", tids);
+	json_object_object_add(o, "edges", edges);
+	return o;
+}
+
+static json_object *deadlocks_json(const struct process *p)
+{
+	json_object *a = json_object_new_array();
+	size_t i;
+	for (i = 0; i < p->ndeadlocks; i++)
+		json_object_array_add(a, ui_json_deadlock(p, &p->deadlocks[i]));
+	return a;
+}
+
 json_object *ui_json_process(const struct process *p, int kernel)
 {
 	json_object *o = json_object_new_object(), *th = json_object_new_array(),
@@ -242,6 +287,7 @@ json_object *ui_json_process(const struct process *p, int kernel)
 		json_object_array_add(gr, ui_json_group(p, &p->groups[i]));
 	json_object_object_add(o, "threads", th);
 	json_object_object_add(o, "groups", gr);
+	json_object_object_add(o, "deadlocks", deadlocks_json(p));
 	add_go(o, p);
 	return o;
 }

@@ -170,6 +170,8 @@ static void group_header(FILE *out, const struct process *p, const struct group 
 		wait_kind_label(w->kind), col(o, C_OFF));
 	if (w->detail)
 		fprintf(out, " %s", w->detail);
+	if (w->deadlock >= 0)
+		fprintf(out, " %s[deadlock %d]%s", col(o, C_RED), w->deadlock + 1, col(o, C_OFF));
 	if (g->blocked_max_ms >= 0) {
 		format_duration(g->blocked_min_ms, a, sizeof(a));
 		format_duration(g->blocked_max_ms, b, sizeof(b));
@@ -182,6 +184,44 @@ static void group_header(FILE *out, const struct process *p, const struct group 
 	free(ranges);
 	free(names);
 	free(tids);
+}
+
+/* Past the owner the header names: the rest of the chain */
+static void chain(FILE *out, const struct process *p, const struct thread *t)
+{
+	pid_t tids[16];
+	size_t n = lock_chain(p, t, tids, 16), i;
+	if (n < 2)
+		return;
+	fputs("  waits for", out);
+	for (i = 0; i < n; i++) {
+		const struct thread *o = process_thread(p, tids[i]);
+		fprintf(out, "%s %d (%s)", i ? " ->" : "", (int)tids[i], o ? o->name : "?");
+	}
+	if (t->wait.deadlock >= 0)
+		fprintf(out, " -> %d: a cycle", (int)t->tid);
+	else if (n == 16)
+		fputs(" -> ...", out);
+	fputc('\n', out);
+}
+
+void render_deadlocks(FILE *out, const struct process *p, const struct render_opts *o)
+{
+	size_t i, j;
+	for (i = 0; i < p->ndeadlocks; i++) {
+		const struct deadlock *d = &p->deadlocks[i];
+		if (d->n == 1)
+			fprintf(out, "%sdeadlock %zu: a thread waits for itself%s\n", col(o, C_RED),
+				i + 1, col(o, C_OFF));
+		else
+			fprintf(out, "%sdeadlock %zu: %zu threads, each waiting for the next%s\n",
+				col(o, C_RED), i + 1, d->n, col(o, C_OFF));
+		for (j = 0; j < d->n; j++) {
+			char *e = lock_edge_text(p, &p->threads[d->members[j]]);
+			fprintf(out, "  %s\n", e);
+			free(e);
+		}
+	}
 }
 
 static void thread_header(FILE *out, const struct process *p, const struct thread *t,
@@ -197,11 +237,15 @@ static void thread_header(FILE *out, const struct process *p, const struct threa
 		col(o, C_OFF));
 	if (t->wait.detail)
 		fprintf(out, " %s", t->wait.detail);
+	if (t->wait.deadlock >= 0)
+		fprintf(out, " %s[deadlock %d]%s", col(o, C_RED), t->wait.deadlock + 1,
+			col(o, C_OFF));
 	if (t->wait.blocked_ms >= 0) {
 		format_duration(t->wait.blocked_ms, d, sizeof(d));
 		fprintf(out, ", blocked ~%s", d);
 	}
 	fputc('\n', out);
+	chain(out, p, t);
 }
 
 /* One goroutine's shown frames, as the threads' are printed */
@@ -384,6 +428,10 @@ void render_text(FILE *out, const struct process *p, const struct render_opts *o
 	if (go->not_read)
 		fprintf(out, "%s%zu goroutines not read: more than there was room made for, "
 			"or past the stack budget%s\n", col(o, C_RED), go->not_read, col(o, C_OFF));
+	if (p->ndeadlocks && !o->go_only) {
+		fputc('\n', out);
+		render_deadlocks(out, p, o);
+	}
 	if (!o->threads && !o->mask)
 		go_groups(out, p, o);
 	for (g = 0; g < p->ngroups && !o->go_only; g++) {

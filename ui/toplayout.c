@@ -148,8 +148,10 @@ size_t top_layout(const struct top_state *s, const struct top_row *rows, size_t 
 			   r->cpu_pct >= 50 ? TOP_A_HOT :
 			   (r->kind == WAIT_MUTEX || r->kind == WAIT_DISK) ? TOP_A_WARN : TOP_A_NORMAL;
 		blocked_range(r, b, sizeof(b));
-		snprintf(wait, sizeof(wait), "%s%s%s", wait_kind_label(r->kind), r->detail[0] ? " " : "",
-			 r->detail);
+		snprintf(wait, sizeof(wait), "%s%s%s%s", r->deadlock ? "DEADLOCK " : "",
+			 wait_kind_label(r->kind), r->detail[0] ? " " : "", r->detail);
+		if (r->deadlock && attr == TOP_A_NORMAL)
+			attr = TOP_A_HOT;
 		if (r->go)
 			add(&l, &n, &cap, width, attr, "%5zu %+6ld %-10.10s %-*.*s %s", r->count,
 			    r->change, b, ww, ww, r->detail, r->frame);
@@ -227,6 +229,33 @@ static size_t go_stack_lines(const struct top_state *s, const struct top_row *ro
 	return n;
 }
 
+/* What t's lock names, as the sample saw it: the chain of owners, and
+ * the deadlock it is in */
+static void lock_lines(const struct process *p, const struct thread *t, int width,
+		       struct top_line **l, size_t *n, size_t *cap)
+{
+	pid_t tids[16];
+	size_t k = lock_chain(p, t, tids, 16), i;
+	if (t->wait.deadlock >= 0) {
+		const struct deadlock *d = &p->deadlocks[t->wait.deadlock];
+		add(l, n, cap, width, TOP_A_HOT, "  DEADLOCK: %zu thread%s, each waiting for the next",
+		    d->n, d->n == 1 ? "" : "s");
+		for (i = 0; i < d->n; i++) {
+			char *e = lock_edge_text(p, &p->threads[d->members[i]]);
+			add(l, n, cap, width, TOP_A_HOT, "    %s", e);
+			free(e);
+		}
+		return;
+	}
+	for (i = 0; i < k; i++) {
+		const struct thread *o = process_thread(p, tids[i]);
+		char *w = o ? wait_text(&o->wait) : NULL;
+		add(l, n, cap, width, TOP_A_NORMAL, "  %s %d (%s): %s", i ? "which waits for" :
+		    "waits for", (int)tids[i], o ? o->name : "?", w ? w : "?");
+		free(w);
+	}
+}
+
 size_t top_stack_lines(const struct top_state *s, const struct top_row *row, int width,
 		       struct top_line **out)
 {
@@ -252,6 +281,7 @@ size_t top_stack_lines(const struct top_state *s, const struct top_row *row, int
 		add(&l, &n, &cap, width, TOP_A_NORMAL, "  (no stack sample of %s yet)",
 		    row->ntids > 1 ? "these threads" : "this thread");
 	} else {
+		lock_lines(p, t, width, &l, &n, &cap);
 		for (i = 0, k = 0; i < t->npcs; i++) {
 			const struct symframe *sf = process_symframe(p, t->pcs[i]);
 			for (j = 0; sf && j < sf->nrows; j++, k++) {

@@ -21,6 +21,9 @@ struct render_opts {
 };
 
 void render_text(FILE *out, const struct process *p, const struct render_opts *o);
+/* The deadlocks, each its threads and the lock each waits for (the
+ * dump prints them first; count --deadlocks on stderr) */
+void render_deadlocks(FILE *out, const struct process *p, const struct render_opts *o);
 void render_json(FILE *out, const struct process *p, const struct render_opts *o);
 /* A Go program's goroutines in Go's own dump format (stack --goroutines) */
 void render_go_dump(FILE *out, const struct process *p, const struct render_opts *o);
@@ -35,6 +38,7 @@ struct count_sample {
 	const struct tally *tally;	/* the breakdown */
 	int json;
 	int line_mode;		/* --samples: one line (or one JSON object) each */
+	int deadlocks;		/* --deadlocks: say p->ndeadlocks */
 };
 void render_count_sample(FILE *out, const struct process *p, const struct count_sample *c);
 /* "grown mutex@f 2 -> 5 (+3)" for each */
