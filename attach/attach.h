@@ -159,6 +159,12 @@ void go_decode(struct process *p);
 /* Each running goroutine of p whose thread `from` captured starts where
  * that thread is (its registers, its stack's copy, which stays from's) */
 void go_adopt_threads(struct process *p, const struct process *from);
+/* A running goroutine whose thread, once held, was not on its stack (it
+ * was preempted, or parked, in between): its g read again and, when it
+ * is parked now, its stack from its saved state, kept only if the g
+ * reads the same after.  1 when it was, 0 otherwise (when it runs again,
+ * g->tid is the thread it runs on now). */
+int go_reread(struct process *p, struct goroutine *g, size_t max_stack);
 
 /* Signals that asked the inspector to stop during a capture; 0 if none.
  * The capture blocks SIGINT/SIGTERM/SIGHUP while threads are held and

@@ -418,3 +418,62 @@ void go_decode(struct process *p)
 out:
 	go_copies_release(go);
 }
+
+int go_reread(struct process *p, struct goroutine *g, size_t max_stack)
+{
+	const struct go_layout *L = p->go.layout;
+	uint8_t *raw, *again;
+	uint64_t sp, lo, hi, len;
+	uint32_t st;
+	int ok = 0;
+	if (!L || !max_stack)
+		return 0;
+	raw = xmalloc(L->g_size);
+	again = xmalloc(L->g_size);
+	if (read_one(p->mm_tid, raw, g->addr, L->g_size) < 0)
+		goto out;
+	st = u32_at(raw, L->atomicstatus) & ~(uint32_t)GO_SCAN;
+	lo = u64_at(raw, L->stack_lo);
+	hi = u64_at(raw, L->stack_hi);
+	if (st == GO_RUNNING && (int64_t)u64_at(raw, L->goid) == g->goid) {
+		/* running again, maybe on another M: its thread now */
+		uint64_t m = u64_at(raw, L->m), tid = 0;
+		if (m && read_one(p->mm_tid, &tid, m + L->m_procid, 8) == 0 && tid > 0 &&
+		    tid < (uint64_t)INT32_MAX) {
+			g->m = m;
+			g->tid = (pid_t)tid;
+		}
+		goto out;
+	}
+	if ((st != GO_RUNNABLE && st != GO_WAITING && st != GO_SYSCALL && st != GO_PREEMPTED) ||
+	    (int64_t)u64_at(raw, L->goid) != g->goid)
+		goto out;
+	sp = saved_sp(L, raw, st);
+	if (sp < lo || sp >= hi || hi - lo > (1ull << 30))
+		goto out;
+	len = hi - sp < max_stack ? hi - sp : max_stack;
+	g->stack = arena_alloc(&p->stacks, len);
+	if (read_one(p->mm_tid, g->stack, sp, len) < 0 ||
+	    read_one(p->mm_tid, again, g->addr, L->g_size) < 0 || !settled(L, raw, again)) {
+		g->stack = NULL;
+		goto out;
+	}
+	g->status = st;
+	g->waitreason = raw[L->waitreason];
+	g->waitsince = (int64_t)u64_at(raw, L->waitsince);
+	g->stack_lo = lo;
+	g->stack_hi = hi;
+	g->sp = sp;
+	g->pc = st == GO_SYSCALL ? u64_at(raw, L->syscallpc) : u64_at(raw, L->sched_pc);
+	g->bp = st == GO_SYSCALL ? (L->syscallbp != GO_NONE ? u64_at(raw, L->syscallbp) : 0)
+				 : u64_at(raw, L->sched_bp);
+	g->copy_lo = sp;
+	g->copy_len = len;
+	if (st != GO_SYSCALL)
+		g->tid = 0;
+	ok = 1;
+out:
+	free(raw);
+	free(again);
+	return ok;
+}

@@ -149,40 +149,53 @@ static void proc_view_fallback(int pfd, struct process *p, const struct proc_opt
 	p->captured = 0;
 }
 
+#define RUNNING_ROUNDS 3
+
 /* The threads that run the running goroutines of p, held for their
  * registers and stacks (they run Go code, in no system call that a stop
- * could interrupt); their capture in *q, which the caller clears */
+ * could interrupt); their capture in q[0..RUNNING_ROUNDS), which the
+ * caller clears.  Go preempts a busy goroutine every 10 ms: one its
+ * thread was not running by the time the thread was held is parked, and
+ * read again from its g; or running again, and its thread held again. */
 static void capture_running(int pfd, struct process *p, const struct report_opts *o,
 			    struct process *q)
 {
-	struct proc_opts po = o->po;
-	struct capture_opts co = o->co;
-	struct sb err = { 0 };
-	pid_t tids[64];
-	size_t i, j, n = 0;
-	process_init(q, p->pid);
-	for (i = 0; i < p->go.ngs && n < 64; i++) {
-		const struct goroutine *g = &p->go.gs[i];
-		int dup = 0;
-		if (g->status != GO_RUNNING || !g->tid)
+	size_t i, j, round;
+	for (round = 0; round < RUNNING_ROUNDS; round++) {
+		struct proc_opts po = o->po;
+		struct capture_opts co = o->co;
+		struct sb err = { 0 };
+		pid_t tids[64];
+		size_t n = 0;
+		process_init(&q[round], p->pid);
+		for (i = 0; i < p->go.ngs && n < 64; i++) {
+			const struct goroutine *g = &p->go.gs[i];
+			int dup = 0;
+			if (g->status != GO_RUNNING || !g->tid || g->stack)
+				continue;
+			for (j = 0; j < n; j++)
+				dup |= tids[j] == g->tid;
+			if (!dup)
+				tids[n++] = g->tid;
+		}
+		if (!n)
 			continue;
-		for (j = 0; j < n; j++)
-			dup |= tids[j] == g->tid;
-		if (!dup)
-			tids[n++] = g->tid;
+		po.only_tids = tids;
+		po.n_only_tids = n;
+		po.threads_only = 0;
+		po.want_sched = 0;
+		po.syscall_from_regs = 1;
+		co.no_rescan = 1;
+		if (proc_read(pfd, &q[round], &po, &err) == ATTACH_OK &&
+		    capture_process(pfd, &q[round], &co, &err) == ATTACH_OK)
+			go_adopt_threads(p, &q[round]);
+		sb_release(&err);
+		for (i = 0; i < p->go.ngs; i++) {
+			struct goroutine *g = &p->go.gs[i];
+			if (g->status == GO_RUNNING && g->tid && !g->stack)
+				go_reread(p, g, o->co.max_stack);
+		}
 	}
-	if (!n)
-		return;
-	po.only_tids = tids;
-	po.n_only_tids = n;
-	po.threads_only = 0;
-	po.want_sched = 0;
-	po.syscall_from_regs = 1;
-	co.no_rescan = 1;
-	if (proc_read(pfd, q, &po, &err) == ATTACH_OK &&
-	    capture_process(pfd, q, &co, &err) == ATTACH_OK)
-		go_adopt_threads(p, q);
-	sb_release(&err);
 }
 
 /* A Go program's goroutines read while it runs, no thread stopped: each
@@ -202,11 +215,13 @@ static void go_without_stop(int pfd, struct process *p, const struct report_opts
 	go_decode(p);
 	gof = go_frames_of(p);
 	if (o->go_stacks && p->go.tables) {
-		struct process q;
-		capture_running(pfd, p, o, &q);
+		struct process q[RUNNING_ROUNDS];
+		size_t i;
+		capture_running(pfd, p, o, q);
 		go_unwind(p, &gof, o->max_depth);
 		go_forget_copies(p);
-		process_clear(&q);
+		for (i = 0; i < RUNNING_ROUNDS; i++)
+			process_clear(&q[i]);
 	}
 }
 
