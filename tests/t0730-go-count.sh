@@ -53,14 +53,19 @@ test_expect_success "count stops nothing on a Go program: no ptrace call at all,
 '
 
 leak=$(ls "$BUILD"/go/goleak-1.*-s 2>/dev/null | sort -V | tail -n 1)
-test_expect_success "a running goroutine: its thread alone is held for its stack, no other" '
+# Go preempts the busy goroutine every 10 ms and may move it to another
+# M: its thread is held again then, the one it runs on (3 rounds at most)
+test_expect_success "a running goroutine: only the thread running it is held for its stack" '
 	start_program "$TMP/ready.leak" "$TMP/leak.log" "'"$leak"'" "$TMP/ready.leak" &&
 	lp=$PROGRAM_PID &&
-	ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=ptrace -o trace \
-		"$INSPECT" count --match main.spin $lp >out && cat out &&
-	expect_grep "^counted 1$" out &&
-	test "$(grep -o "PTRACE_SEIZE, [0-9]*" trace | sort -u | wc -l)" = 1 &&
-	test "$(ls /proc/$lp/task | wc -l)" -gt 3 &&
+	for i in 1 2 3 4 5; do
+		ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=ptrace -o trace \
+			"$INSPECT" count --match main.spin $lp >out &&
+		expect_grep "^counted 1$" out &&
+		seized=$(grep -o "PTRACE_SEIZE, [0-9]*" trace | sort -u | wc -l) &&
+		test "$seized" -ge 1 && test "$seized" -le 3 &&
+		test "$(ls /proc/$lp/task | wc -l)" -gt "$seized" || { cat trace; return 1; }
+	done &&
 	check_healthy $lp
 '
 
