@@ -145,16 +145,6 @@ static void copy_stacks(struct process *p, const size_t *todo, size_t n, size_t 
 	const struct go_layout *L = go->layout;
 	struct go_iov *iov = go->iov;
 	size_t i, k = 0, want = 0;
-	/* the copies' room, touched at once rather than page by page (none
-	 * is made while threads are held: prepare made it) */
-	for (i = 0; i < n; i++) {
-		const uint8_t *g = go->graw + todo[i] * L->g_size;
-		uint32_t status = u32_at(g, L->atomicstatus) & ~(uint32_t)GO_SCAN;
-		uint64_t sp = saved_sp(L, g, status), hi = u64_at(g, L->stack_hi);
-		if (go->copies[todo[i]].g_read && sp < hi)
-			want += hi - sp < max_stack ? hi - sp : max_stack;
-	}
-	arena_reserve(&p->stacks, want < *budget ? want : *budget);
 	for (i = 0; i < n; i++) {
 		struct go_copy *c = &go->copies[todo[i]];
 		const uint8_t *g = go->graw + todo[i] * L->g_size;
@@ -173,11 +163,22 @@ static void copy_stacks(struct process *p, const size_t *todo, size_t n, size_t 
 			continue;
 		}
 		*budget -= len;
-		c->buf = arena_alloc(&p->stacks, len);
 		c->lo = sp;
+		c->len = len;
+		want += len;
+	}
+	/* when prepare made no room (nothing is held), the copies' room is
+	 * made now, touched at once rather than page by page */
+	if (want && !p->stacks.head)
+		arena_reserve(&p->stacks, want);
+	for (i = 0; i < n; i++) {
+		struct go_copy *c = &go->copies[todo[i]];
+		if (!c->len)
+			continue;
+		c->buf = arena_alloc(&p->stacks, c->len);
 		iov->l[k].iov_base = c->buf;
-		iov->l[k].iov_len = iov->r[k].iov_len = len;
-		iov->r[k].iov_base = (void *)(uintptr_t)sp;
+		iov->l[k].iov_len = iov->r[k].iov_len = c->len;
+		iov->r[k].iov_base = (void *)(uintptr_t)c->lo;
 		c->len = k;	/* its iovec, until the read */
 		k++;
 	}
@@ -228,15 +229,14 @@ void go_capture(struct process *p, size_t max_stack, int others_run)
 	ntodo = n;
 	go->nbad = 0;
 	go->have_main = 0;
-	if (!max_stack || go->graw_slots < n) {
-		/* no stacks: nothing is compared after, each chunk of g's is
-		 * decoded as it is read */
+	if (go->graw_slots < n) {
+		/* room made for no stacks (and no hold): nothing is compared
+		 * after, each chunk of g's is decoded as it is read */
 		for (i = 0; i < n; i += go->graw_slots) {
 			size_t k = n - i < go->graw_slots ? n - i : go->graw_slots;
 			read_gs(p, go->todo + i, k, i, NULL);
 			decode_gs(p, i, i + k);
 		}
-		go->decoded = 1;
 		return;
 	}
 	/* Threads that were running are released already (they are held
@@ -248,7 +248,8 @@ void go_capture(struct process *p, size_t max_stack, int others_run)
 		size_t k = 0;
 		read_gs(p, go->todo, ntodo, 0, NULL);
 		copy_stacks(p, go->todo, ntodo, max_stack, &budget);
-		if (!others_run || !go->graw2)
+		/* without stacks, what moved is as good as it was read */
+		if (!others_run || !max_stack || !go->graw2)
 			return;
 		read_gs(p, go->todo, ntodo, 0, go->graw2);
 		for (i = 0; i < ntodo; i++) {
@@ -325,6 +326,22 @@ static int cmp_goid(const void *a, const void *b)
 	return x->goid < y->goid ? -1 : x->goid > y->goid;
 }
 
+/* What a g says of where its goroutine is: its status (st, the scan bit
+ * off), why and since when it waits, its stack, where unwinding starts */
+static void wait_state(const struct go_layout *L, const uint8_t *raw, uint32_t st,
+		       struct goroutine *g)
+{
+	g->status = st;
+	g->waitreason = raw[L->waitreason];
+	g->waitsince = (int64_t)u64_at(raw, L->waitsince);
+	g->stack_lo = u64_at(raw, L->stack_lo);
+	g->stack_hi = u64_at(raw, L->stack_hi);
+	g->sp = saved_sp(L, raw, st);
+	g->pc = st == GO_SYSCALL ? u64_at(raw, L->syscallpc) : u64_at(raw, L->sched_pc);
+	g->bp = st == GO_SYSCALL ? (L->syscallbp != GO_NONE ? u64_at(raw, L->syscallbp) : 0)
+				 : u64_at(raw, L->sched_bp);
+}
+
 /* Goroutines [from, to) of allgs, their g's in graw from slot 0, decoded
  * into gs: those that are alive and check out */
 static void decode_gs(struct process *p, size_t from, size_t to)
@@ -351,21 +368,13 @@ static void decode_gs(struct process *p, size_t from, size_t to)
 		}
 		memset(g, 0, sizeof(*g));
 		g->addr = go->gptrs[i];
-		g->status = st;
 		g->goid = (int64_t)u64_at(raw, L->goid);
 		g->parent_goid = L->parent_goid != GO_NONE ? (int64_t)u64_at(raw, L->parent_goid) : 0;
-		g->waitreason = raw[L->waitreason];
-		g->waitsince = (int64_t)u64_at(raw, L->waitsince);
 		g->gopc = u64_at(raw, L->gopc);
 		g->startpc = u64_at(raw, L->startpc);
 		g->m = u64_at(raw, L->m);
 		g->locked = L->lockedm != GO_NONE && u64_at(raw, L->lockedm);
-		g->stack_lo = u64_at(raw, L->stack_lo);
-		g->stack_hi = u64_at(raw, L->stack_hi);
-		g->sp = saved_sp(L, raw, st);
-		g->pc = st == GO_SYSCALL ? u64_at(raw, L->syscallpc) : u64_at(raw, L->sched_pc);
-		g->bp = st == GO_SYSCALL ? (L->syscallbp != GO_NONE ? u64_at(raw, L->syscallbp) : 0)
-					 : u64_at(raw, L->sched_bp);
+		wait_state(L, raw, st, g);
 		g->stack = go->copies[i].buf;
 		g->copy_lo = go->copies[i].lo;
 		g->copy_len = go->copies[i].buf ? go->copies[i].len : 0;
@@ -389,7 +398,6 @@ void go_decode(struct process *p)
 	struct go_process *go = &p->go;
 	const struct go_layout *L = go->layout;
 	size_t bad;
-	int have_main;
 	if (!go->iov || go->not_shown)
 		goto out;
 	if (!go->nread) {
@@ -397,18 +405,17 @@ void go_decode(struct process *p)
 					"while the threads were held");
 		goto out;
 	}
-	if (!go->decoded)
+	if (!go->gs)	/* not decoded as read */
 		decode_gs(p, 0, go->nread);
 	bad = go->nbad;
-	have_main = go->have_main;
 	/* the layout row must fit what was read: goroutine 1 (the main one)
 	 * is there, and next to nothing failed the checks */
-	if (!have_main || bad > go->ngs / 8) {
+	if (!go->have_main || bad > go->ngs / 8) {
 		go->not_shown = xasprintf("goroutines not shown: what was read at runtime.allgs "
 					  "does not check out as %s's goroutines (%zu of %zu failed, "
 					  "goroutine 1 %s); the layout of this release is %s",
 					  go->version, bad, bad + go->ngs,
-					  have_main ? "found" : "missing",
+					  go->have_main ? "found" : "missing",
 					  L->checked ? "known" : "inferred, not checked");
 		go_goroutines_release(go);
 		goto out;
@@ -422,7 +429,7 @@ out:
 int go_reread(struct process *p, struct goroutine *g, size_t max_stack)
 {
 	const struct go_layout *L = p->go.layout;
-	uint8_t *raw, *again;
+	uint8_t *raw, *again, *stack;
 	uint64_t sp, lo, hi, len;
 	uint32_t st;
 	int ok = 0;
@@ -433,8 +440,6 @@ int go_reread(struct process *p, struct goroutine *g, size_t max_stack)
 	if (read_one(p->mm_tid, raw, g->addr, L->g_size) < 0)
 		goto out;
 	st = u32_at(raw, L->atomicstatus) & ~(uint32_t)GO_SCAN;
-	lo = u64_at(raw, L->stack_lo);
-	hi = u64_at(raw, L->stack_hi);
 	if (st == GO_RUNNING && (int64_t)u64_at(raw, L->goid) == g->goid) {
 		/* running again, maybe on another M: its thread now */
 		uint64_t m = u64_at(raw, L->m), tid = 0;
@@ -449,24 +454,17 @@ int go_reread(struct process *p, struct goroutine *g, size_t max_stack)
 	    (int64_t)u64_at(raw, L->goid) != g->goid)
 		goto out;
 	sp = saved_sp(L, raw, st);
+	lo = u64_at(raw, L->stack_lo);
+	hi = u64_at(raw, L->stack_hi);
 	if (sp < lo || sp >= hi || hi - lo > (1ull << 30))
 		goto out;
 	len = hi - sp < max_stack ? hi - sp : max_stack;
-	g->stack = arena_alloc(&p->stacks, len);
-	if (read_one(p->mm_tid, g->stack, sp, len) < 0 ||
-	    read_one(p->mm_tid, again, g->addr, L->g_size) < 0 || !settled(L, raw, again)) {
-		g->stack = NULL;
+	stack = arena_alloc(&p->stacks, len);
+	if (read_one(p->mm_tid, stack, sp, len) < 0 ||
+	    read_one(p->mm_tid, again, g->addr, L->g_size) < 0 || !settled(L, raw, again))
 		goto out;
-	}
-	g->status = st;
-	g->waitreason = raw[L->waitreason];
-	g->waitsince = (int64_t)u64_at(raw, L->waitsince);
-	g->stack_lo = lo;
-	g->stack_hi = hi;
-	g->sp = sp;
-	g->pc = st == GO_SYSCALL ? u64_at(raw, L->syscallpc) : u64_at(raw, L->sched_pc);
-	g->bp = st == GO_SYSCALL ? (L->syscallbp != GO_NONE ? u64_at(raw, L->syscallbp) : 0)
-				 : u64_at(raw, L->sched_bp);
+	wait_state(L, raw, st, g);
+	g->stack = stack;
 	g->copy_lo = sp;
 	g->copy_len = len;
 	if (st != GO_SYSCALL)

@@ -44,13 +44,9 @@ void vm_read_ranges(pid_t pid, const struct iovec *l, const struct iovec *r, siz
  * that the ranges alone would not. */
 #define GAP_MAX 512
 
-struct order_arg {
-	const struct iovec *r;
-};
-
 static int cmp_remote(const void *a, const void *b, void *arg)
 {
-	const struct iovec *r = ((const struct order_arg *)arg)->r;
+	const struct iovec *r = arg;
 	uintptr_t x = (uintptr_t)r[*(const size_t *)a].iov_base;
 	uintptr_t y = (uintptr_t)r[*(const size_t *)b].iov_base;
 	return x < y ? -1 : x > y;
@@ -60,18 +56,17 @@ void vm_read_near(pid_t pid, const struct iovec *l, const struct iovec *r, size_
 		  size_t *got)
 {
 	uint8_t gap[GAP_MAX];
-	struct order_arg oa = { r };
 	struct iovec ll[BATCH], rr[BATCH];
-	size_t *order, *first, i = 0, j;
+	size_t first[BATCH + 1];	/* rr[k]'s first range, in order */
+	size_t *order, i = 0, j;
 	if (n < 2) {
 		vm_read_ranges(pid, l, r, n, got);
 		return;
 	}
 	order = xmalloc_array(n, sizeof(*order));
-	first = xmalloc_array(BATCH + 1, sizeof(*first));
 	for (j = 0; j < n; j++)
 		order[j] = j;
-	qsort_r(order, n, sizeof(*order), cmp_remote, &oa);
+	qsort_r(order, n, sizeof(*order), cmp_remote, (void *)(uintptr_t)r);
 	while (i < n) {
 		/* one call: runs of near ranges, each run one remote iovec
 		 * and its pieces' and gaps' local ones */
@@ -117,5 +112,4 @@ void vm_read_near(pid_t pid, const struct iovec *l, const struct iovec *r, size_
 		i = first[done];
 	}
 	free(order);
-	free(first);
 }

@@ -121,7 +121,7 @@ struct go_process {
 	size_t gcap, nread;
 	size_t graw_slots;	/* g's graw holds: gcap, or a chunk's */
 	size_t nbad;		/* g's that failed the checks, decoding */
-	int have_main, decoded;
+	int have_main;		/* goroutine 1 was among them */
 	size_t stack_bytes;	/* copied of the goroutines' stacks */
 	size_t not_read;	/* goroutines past gcap or the byte budget */
 	size_t moved;		/* goroutines that ran while they were copied */

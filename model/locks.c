@@ -53,19 +53,6 @@ static int word(const struct thread *t, int k, uint32_t *v)
 	return 1;
 }
 
-/* Whether one of the top frames' functions has `needle` in its name */
-static int in_frames(const struct process *p, const struct thread *t, const char *needle)
-{
-	size_t i, j;
-	for (i = 0; i < t->npcs && i < 8; i++) {
-		const struct symframe *sf = process_symframe(p, t->pcs[i]);
-		for (j = 0; sf && j < sf->nrows; j++)
-			if (sf->rows[j].function && strstr(sf->rows[j].function, needle))
-				return 1;
-	}
-	return 0;
-}
-
 /* The futex word is still what the waiter slept on (a wait that gives
  * the value; FUTEX_LOCK_PI does not, and the kernel keeps its word) */
 static int unchanged(const struct thread *t)
@@ -91,7 +78,7 @@ static void name(const struct process *p, struct wait *w, uint32_t tid)
 static void mutex_owner(const struct process *p, const struct thread *t, struct wait *w)
 {
 	uint32_t lock, owner, kind;
-	if (!in_frames(p, t, "pthread_mutex") || !word(t, 0, &lock) ||
+	if (!frames_mention(p, t, 8, "pthread_mutex") || !word(t, 0, &lock) ||
 	    !word(t, MUTEX_OWNER, &owner) || !word(t, MUTEX_KIND, &kind) || kind >= 1024)
 		return;
 	if (!unchanged(t)) {
@@ -114,7 +101,7 @@ static void rwlock_owner(const struct process *p, const struct thread *t, struct
 	uint32_t readers, writer, found = 0;
 	uint64_t base = 0;
 	size_t i;
-	if (!in_frames(p, t, "pthread_rwlock"))
+	if (!frames_mention(p, t, 8, "pthread_rwlock"))
 		return;
 	for (i = 0; i < 2; i++)
 		if (word(t, at[i], &readers) && word(t, at[i] + RW_WRITER, &writer) &&
@@ -138,7 +125,7 @@ static void rwlock_owner(const struct process *p, const struct thread *t, struct
 static void join_owner(const struct process *p, const struct thread *t, struct wait *w)
 {
 	uint32_t tid;
-	if (!in_frames(p, t, "pthread_") || !word(t, 0, &tid))
+	if (!frames_mention(p, t, 8, "pthread_") || !word(t, 0, &tid))
 		return;
 	if (!unchanged(t) || !tid) {
 		w->owner_note = OWNER_CHANGED;
@@ -147,12 +134,17 @@ static void join_owner(const struct process *p, const struct thread *t, struct w
 	name(p, w, tid);
 }
 
+static const char *held_by(const struct wait *w)
+{
+	return w->kind == WAIT_RWLOCK ? "held for writing by" : "held by";
+}
+
 /* The wait's detail: the lock's address and what it names */
 static char *describe(const struct process *p, const struct wait *w)
 {
 	const struct thread *o = w->owner ? process_thread(p, w->owner) : NULL;
 	unsigned long long a = (unsigned long long)w->address;
-	const char *held = w->kind == WAIT_RWLOCK ? "held for writing by" : "held by";
+	const char *held = held_by(w);
 	if (w->owner_note == OWNER_CHANGED)
 		return xasprintf("0x%llx owner unknown (changed)", a);
 	if (w->owner_note == OWNER_GONE)
@@ -171,9 +163,6 @@ static char *describe(const struct process *p, const struct wait *w)
 
 void lock_owner(const struct process *p, const struct thread *t, struct wait *w)
 {
-	w->owner = w->named = 0;
-	w->owner_note = OWNER_NOTE_NONE;
-	w->deadlock = -1;
 	if (t->lock_read && t->syscall_nr >= 0 && syscall_is_futex(t->syscall_nr)) {
 		if (w->kind == WAIT_MUTEX)
 			mutex_owner(p, t, w);
@@ -279,8 +268,7 @@ char *lock_edge_text(const struct process *p, const struct thread *t)
 		return xasprintf("%d (%s) waits in join for %d (%s)", (int)t->tid, t->name,
 				 (int)o->tid, o->name);
 	return xasprintf("%d (%s) waits in %s 0x%llx %s %d (%s)", (int)t->tid, t->name,
-			 wait_kind_label(w->kind), (unsigned long long)w->address,
-			 w->kind == WAIT_RWLOCK ? "held for writing by" : "held by",
+			 wait_kind_label(w->kind), (unsigned long long)w->address, held_by(w),
 			 (int)o->tid, o->name);
 }
 
@@ -296,4 +284,10 @@ size_t lock_chain(const struct process *p, const struct thread *t, pid_t *out, s
 		out[n++] = at->tid;
 	}
 	return n;
+}
+
+char *deadlock_title(const struct deadlock *d)
+{
+	return d->n == 1 ? xstrdup("a thread waits for itself")
+			 : xasprintf("%zu threads, each waiting for the next", d->n);
 }

@@ -318,6 +318,10 @@ void classify_threads(struct process *p);
 /* model/locks.c, called by classify_threads: the owner t's lock names
  * (into t->wait), then the chains' and cycles' text and p->deadlocks */
 void lock_owner(const struct process *p, const struct thread *t, struct wait *w);
+/* Whether one of t's top `depth` frames' functions has `needle` in its
+ * name (model/wait.c) */
+int frames_mention(const struct process *p, const struct thread *t, size_t depth,
+		   const char *needle);
 void lock_chains(struct process *p);
 /* "mutex lock 0x... held by 6470 (stuck)": a thread's wait as the dump
  * says it, before its chain */
@@ -328,6 +332,8 @@ char *lock_edge_text(const struct process *p, const struct thread *t);
 /* The threads t waits for, one after the other (its owner, the owner's
  * owner, ...), each once, at most max: how many */
 size_t lock_chain(const struct process *p, const struct thread *t, pid_t *out, size_t max);
+/* "2 threads, each waiting for the next", "a thread waits for itself" */
+char *deadlock_title(const struct deadlock *d);
 void classify_groups(struct process *p);
 
 /* The most telling row of a thread's stack: the first one in the

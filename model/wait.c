@@ -131,6 +131,14 @@ static enum wait_kind match_frames(const struct process *p, const struct thread 
 	return otherwise;
 }
 
+int frames_mention(const struct process *p, const struct thread *t, size_t depth,
+		   const char *needle)
+{
+	/* a table of one: its kind found, or the other */
+	const struct needle v = { needle, WAIT_MUTEX };
+	return match_frames(p, t, depth, &v, 1, WAIT_UNKNOWN) == WAIT_MUTEX;
+}
+
 /* Function names that tell a futex wait apart. */
 static const struct needle futex_users[] = {
 	{ "pthread_rwlock", WAIT_RWLOCK },

@@ -36,12 +36,8 @@ void render_count_sample(FILE *out, const struct process *p, const struct count_
 		if (p->captured)
 			json_object_object_add(j, "stopped_us",
 					       json_object_new_int64((int64_t)(p->stopped_ns / 1000)));
-		if (c->deadlocks) {
-			json_object *da = json_object_new_array();
-			for (i = 0; i < p->ndeadlocks; i++)
-				json_object_array_add(da, ui_json_deadlock(p, &p->deadlocks[i]));
-			json_object_object_add(j, "deadlocks", da);
-		}
+		if (c->deadlocks)
+			json_object_object_add(j, "deadlocks", ui_json_deadlocks(p));
 		if (c->by == COUNT_BY_GROUP) {
 			json_object *ga = json_object_new_array();
 			for (i = 0; i < p->ngroups; i++)

@@ -240,7 +240,7 @@ static void add_go(json_object *o, const struct process *p)
 	json_object_object_add(o, "goroutine_groups", grs);
 }
 
-json_object *ui_json_deadlock(const struct process *p, const struct deadlock *d)
+static json_object *deadlock_json(const struct process *p, const struct deadlock *d)
 {
 	json_object *o = json_object_new_object(), *tids = json_object_new_array(),
 		    *edges = json_object_new_array();
@@ -260,12 +260,12 @@ json_object *ui_json_deadlock(const struct process *p, const struct deadlock *d)
 	return o;
 }
 
-static json_object *deadlocks_json(const struct process *p)
+json_object *ui_json_deadlocks(const struct process *p)
 {
 	json_object *a = json_object_new_array();
 	size_t i;
 	for (i = 0; i < p->ndeadlocks; i++)
-		json_object_array_add(a, ui_json_deadlock(p, &p->deadlocks[i]));
+		json_object_array_add(a, deadlock_json(p, &p->deadlocks[i]));
 	return a;
 }
 
@@ -287,7 +287,7 @@ json_object *ui_json_process(const struct process *p, int kernel)
 		json_object_array_add(gr, ui_json_group(p, &p->groups[i]));
 	json_object_object_add(o, "threads", th);
 	json_object_object_add(o, "groups", gr);
-	json_object_object_add(o, "deadlocks", deadlocks_json(p));
+	json_object_object_add(o, "deadlocks", ui_json_deadlocks(p));
 	add_go(o, p);
 	return o;
 }

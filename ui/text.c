@@ -210,12 +210,9 @@ void render_deadlocks(FILE *out, const struct process *p, const struct render_op
 	size_t i, j;
 	for (i = 0; i < p->ndeadlocks; i++) {
 		const struct deadlock *d = &p->deadlocks[i];
-		if (d->n == 1)
-			fprintf(out, "%sdeadlock %zu: a thread waits for itself%s\n", col(o, C_RED),
-				i + 1, col(o, C_OFF));
-		else
-			fprintf(out, "%sdeadlock %zu: %zu threads, each waiting for the next%s\n",
-				col(o, C_RED), i + 1, d->n, col(o, C_OFF));
+		char *title = deadlock_title(d);
+		fprintf(out, "%sdeadlock %zu: %s%s\n", col(o, C_RED), i + 1, title, col(o, C_OFF));
+		free(title);
 		for (j = 0; j < d->n; j++) {
 			char *e = lock_edge_text(p, &p->threads[d->members[j]]);
 			fprintf(out, "  %s\n", e);

@@ -238,8 +238,9 @@ static void lock_lines(const struct process *p, const struct thread *t, int widt
 	size_t k = lock_chain(p, t, tids, 16), i;
 	if (t->wait.deadlock >= 0) {
 		const struct deadlock *d = &p->deadlocks[t->wait.deadlock];
-		add(l, n, cap, width, TOP_A_HOT, "  DEADLOCK: %zu thread%s, each waiting for the next",
-		    d->n, d->n == 1 ? "" : "s");
+		char *title = deadlock_title(d);
+		add(l, n, cap, width, TOP_A_HOT, "  DEADLOCK: %s", title);
+		free(title);
 		for (i = 0; i < d->n; i++) {
 			char *e = lock_edge_text(p, &p->threads[d->members[i]]);
 			add(l, n, cap, width, TOP_A_HOT, "    %s", e);

@@ -15,7 +15,8 @@ json_object *ui_json_wait(const struct wait *w);
 json_object *ui_json_frames(const struct process *p, const struct thread *t);
 json_object *ui_json_pcs(const struct process *p, const uint64_t *pcs, size_t npcs);
 json_object *ui_json_group(const struct process *p, const struct group *g);
-json_object *ui_json_deadlock(const struct process *p, const struct deadlock *d);
+/* p->deadlocks: each its tids and edges */
+json_object *ui_json_deadlocks(const struct process *p);
 json_object *ui_json_process(const struct process *p, int kernel);
 
 #endif
