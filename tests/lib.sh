@@ -23,8 +23,10 @@ PIDS=""
 n_pass=0
 n_fail=0
 n_test=0
+_tmux_up=""
 
 cleanup() {
+	[ -n "$_tmux_up" ] && tmux kill-server 2>/dev/null
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
 	for p in $PIDS; do wait "$p" 2>/dev/null; done
 	rm -rf "$TMP"
@@ -175,6 +177,19 @@ unhealthy_reason() {
 		fi
 	done
 	return 1
+}
+
+# tmux: a server of this test's own, on its own socket, started once by
+# a command line no `pkill -f` in a test matches, and kept alive between
+# sessions (exit-empty off): a client that connects while the server of a
+# just-killed last session is exiting fails with "server exited
+# unexpectedly"
+tmux() {
+	if [ -z "$_tmux_up" ]; then
+		command tmux -L "inspect-test-$$" -f /dev/null start-server \; set-option -g exit-empty off || return
+		_tmux_up=1
+	fi
+	command tmux -L "inspect-test-$$" -f /dev/null "$@"
 }
 
 # screen, wait_screen REGEX: the tmux session $S's screen as text; wait

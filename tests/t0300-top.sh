@@ -104,7 +104,8 @@ test_expect_success 'SIGTERM restores the terminal too' '
 	EOS
 	tmux new-session -d -s $S -x 80 -y 24 "sh run.sh" &&
 	wait_screen "condition wait" &&
-	pkill -TERM -f "inspect top -d 0.5 $FIXTURE_PID" && wait_screen "EXITED" &&
+	pane=$(tmux display-message -p -t $S "#{pane_pid}") && pkill -TERM -P "$pane" &&
+	wait_screen "EXITED" &&
 	screen | grep -q "EXITED 143" && screen | grep -q "CANON"
 '
 
