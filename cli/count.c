@@ -211,6 +211,7 @@ static void print_offenders(pid_t pid, struct process *p, const uint8_t *mask)
 static void print_go_offenders(struct process *p, const uint8_t *gmask)
 {
 	struct render_opts ro = { 0 };
+	go_group(p, 0);
 	ro.go_mask = gmask;
 	ro.go_only = 1;
 	fputs("\n", stderr);
@@ -299,6 +300,7 @@ static int go_sample(pid_t pid, const struct count_args *a, int line_mode, int *
 	ro.go_nostop = 1;
 	ro.go_stacks = a->f.nre || a->by == COUNT_BY_GROUP || a->by == COUNT_BY_FUNCTION ||
 		       a->baseline_path;
+	ro.go_ungrouped = !ro.go_stacks;
 	memset(&p, 0, sizeof(p));
 	*status = report_take(pid, &ro, NULL, 0, &p, &pfd);
 	if (*status != EXIT_OK && *status != EXIT_PARTIAL && *status != EXIT_NOSTACKS)

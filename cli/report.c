@@ -238,7 +238,9 @@ static void analyse(int pfd, struct process *p, const struct report_opts *o)
 		modfiles_release(&mf);
 	}
 	go_tables_close(p);
-	go_classify(p, o->go_system);
+	go_classify(p);
+	if (!o->go_ungrouped)
+		go_group(p, o->go_system);
 	classify_threads(p);
 	classify_groups(p);
 }

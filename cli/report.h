@@ -22,6 +22,9 @@ struct report_opts {
 	 * from its memory alone, stopping nothing (go_stacks: their parked
 	 * stacks too, each kept only if it did not move meanwhile) */
 	int go_nostop, go_stacks;
+	/* the goroutines are not grouped (a count that needs no groups;
+	 * go_group makes them when it turns out to) */
+	int go_ungrouped;
 };
 
 void report_opts_init(struct report_opts *o);

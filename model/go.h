@@ -103,6 +103,7 @@ struct go_process {
 	size_t nsystem;		/* of them system goroutines */
 	struct go_group *groups;	/* largest first */
 	size_t ngroups;
+	int grouped;		/* go_group ran */
 	/* symbolize/'s tables, while the report is being made (not owned) */
 	void *tables;
 	/* the capture's copies: allgs's pointers and each g's bytes, made
@@ -158,9 +159,11 @@ struct go_frames {
  * it: the wait reason of a waiting goroutine, else the status's name */
 const char *go_status_text(const struct go_process *go, const struct goroutine *g);
 
-/* After symbolizing: each goroutine's state, minutes and whether it is
- * a system goroutine; then the groups (with_system: theirs too) */
-void go_classify(struct process *p, int with_system);
+/* After symbolizing: each goroutine's state, minutes, creator and
+ * whether it is a system goroutine.  Then, when they are needed, the
+ * groups (with_system: theirs too) */
+void go_classify(struct process *p);
+void go_group(struct process *p, int with_system);
 /* The goroutine running on thread tid, or NULL */
 const struct goroutine *go_on_thread(const struct go_process *go, pid_t tid);
 /* Whether Go's own dumps show this row: not the runtime's own Go

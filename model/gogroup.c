@@ -113,10 +113,10 @@ static int cmp_group(const void *a, const void *b, void *arg)
 	return x->first->goid < y->first->goid ? -1 : x->first->goid > y->first->goid;
 }
 
-void go_classify(struct process *p, int with_system)
+void go_classify(struct process *p)
 {
 	struct go_process *go = &p->go;
-	size_t i, n = 0, *start, *idx;
+	size_t i;
 	for (i = 0; i < go->ngs; i++) {
 		struct goroutine *g = &go->gs[i];
 		g->status_text = go_status_text(go, g);
@@ -128,6 +128,15 @@ void go_classify(struct process *p, int with_system)
 		    go->nanotime > g->waitsince)
 			g->wait_minutes = (go->nanotime - g->waitsince) / 60000000000ll;
 	}
+}
+
+void go_group(struct process *p, int with_system)
+{
+	struct go_process *go = &p->go;
+	size_t i, n = 0, *start, *idx;
+	if (go->grouped)
+		return;
+	go->grouped = 1;
 	idx = xmalloc_array(go->ngs, sizeof(*idx));
 	start = xmalloc_array(go->ngs, sizeof(*start));
 	for (i = 0; i < go->ngs; i++)
