@@ -19,9 +19,10 @@ CC ?= cc
 CXX ?= c++
 PKG_CONFIG ?= pkg-config
 
-PKGS = libunwind-generic libdw json-c
+PKGS = libunwind-generic libdw json-c libprotobuf-c zlib
 DEB_BUILD = gcc make pkg-config libunwind-dev libdw-dev libelf-dev libncurses-dev \
-	libjson-c-dev libiberty-dev liblzma-dev
+	libjson-c-dev libiberty-dev liblzma-dev libprotobuf-c-dev protobuf-c-compiler \
+	golang-github-google-pprof-dev zlib1g-dev
 DEB_TEST = g++ strace elfutils python3 procps tmux man-db bsdutils gdb valgrind \
 	nodejs openjdk-17-jdk-headless curl
 
@@ -65,9 +66,9 @@ SRC = cli/inspect.c cli/options.c cli/stack.c cli/list.c cli/count.c cli/report.
 	symbolize/debugcache.c symbolize/symcache.c \
 	model/model.c model/group.c model/wait.c model/top.c model/count.c model/golayout.c \
 	model/gogroup.c model/locks.c \
-	ui/text.c ui/json.c ui/countout.c ui/toplayout.c ui/topkeys.c ui/topcurses.c \
+	ui/text.c ui/folded.c ui/pprof.c ui/json.c ui/countout.c ui/toplayout.c ui/topkeys.c ui/topcurses.c \
 	util/util.c util/syscalls.c
-OBJ = $(SRC:%.c=$(OUT)/%.o)
+OBJ = $(SRC:%.c=$(OUT)/%.o) $(OUT)/gen/profile.pb-c.o
 LIB_OBJ = $(filter-out $(OUT)/cli/%,$(OBJ))
 
 ifeq ($(V),1)
@@ -87,6 +88,19 @@ inspect: $(OUT)/inspect FORCE
 $(OUT)/inspect: $(OBJ) $(OUT)/FLAGS
 	$(say) LINK $@
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(SAN_LDFLAGS) -o $@ $(OBJ) $(LIBS)
+
+# pprof's profile.proto, as Debian ships it with pprof's sources: the
+# messages of stack --pprof are generated from it, not written by hand.
+# The generated code gets the plain warnings only.
+PPROF_PROTO ?= /usr/share/gocode/src/github.com/google/pprof/proto/profile.proto
+$(OUT)/gen/profile.pb-c.c $(OUT)/gen/profile.pb-c.h: $(PPROF_PROTO)
+	@mkdir -p $(OUT)/gen
+	$(say) PROTOC $(notdir $(PPROF_PROTO))
+	$(Q)protoc-c --c_out=$(OUT)/gen -I$(dir $(PPROF_PROTO)) $(PPROF_PROTO)
+$(OUT)/gen/profile.pb-c.o: $(OUT)/gen/profile.pb-c.c $(OUT)/FLAGS
+	$(say) CC $(notdir $<)
+	$(Q)$(CC) $(filter-out -W%,$(ALL_CFLAGS)) -c -o $@ $<
+$(OUT)/ui/pprof.o: $(OUT)/gen/profile.pb-c.h
 
 # ncursesw's flags define _XOPEN_SOURCE: only the curses layer gets them
 $(OUT)/ui/topcurses.o: ALL_CFLAGS += $(CURSES_CFLAGS)

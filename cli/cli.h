@@ -29,6 +29,7 @@ enum {
 	EXIT_PERM = 4,		/* not permitted */
 	EXIT_UNSUPPORTED = 5,	/* kernel thread, zombie, foreign arch */
 	EXIT_USAGE = 64,	/* bad command line */
+	EXIT_OUTPUT = 73,	/* an output file could not be written */
 	EXIT_INTERNAL = 70,	/* a bug or an unexpected system error */
 	EXIT_SIGNAL = 128,	/* + the signal that stopped the inspector */
 };

@@ -10,6 +10,7 @@
 #include "report.h"
 #include "../ui/ui.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -42,7 +43,10 @@ static int run_stack(const struct command *cmd, int argc, char **argv)
 	struct tids tids = { 0 };
 	struct process p;
 	int json = 0, threads = 0, raw = 0, addresses = 0, kernel = 0, stats = 0, color = 0;
-	int goroutines = 0, go_system = 0;
+	int goroutines = 0, go_system = 0, folded = 0;
+	const char *pprof = NULL;
+	FILE *pprof_out = NULL;
+	int pprof_failed = 0;
 	int status, pfd;
 	long max_depth = 256, timeout_ms = 250;
 	pid_t pid = 0;
@@ -50,6 +54,11 @@ static int run_stack(const struct command *cmd, int argc, char **argv)
 	const struct opt opts[] = {
 		OPT_BOOL("json", &json, "one JSON object (schema 1, see inspect(1))"),
 		OPT_BOOL("threads", &threads, "one block per thread, no grouping"),
+		OPT_BOOL("folded", &folded, "collapsed stacks for flame graphs (flamegraph.pl,\n"
+			 "inferno, speedscope): one line per distinct stack,\n"
+			 "outermost frame first, and how many have it"),
+		OPT_STRING("pprof", "FILE", &pprof, "write a gzipped pprof profile to FILE (go tool\n"
+			"pprof reads it): a sample per thread and goroutine"),
 		OPT_BOOL("goroutines", &goroutines,
 			 "a Go program's goroutines in Go's own dump format,\n"
 			 "one block each (as runtime.Stack and SIGQUIT print them)"),
@@ -73,6 +82,17 @@ static int run_stack(const struct command *cmd, int argc, char **argv)
 
 	if ((status = cli_parse(cmd, opts, argc, argv, &pid)) >= 0)
 		goto out;
+	if (json + folded + goroutines + !!pprof > 1) {
+		status = usage_error("stack", "--json, --folded, --pprof and --goroutines each "
+				     "choose the output: give one");
+		goto out;
+	}
+	/* opened before the target is touched: a bad path costs it nothing */
+	if (pprof && !(pprof_out = strcmp(pprof, "-") ? fopen(pprof, "wb") : stdout)) {
+		error("--pprof: cannot write '%s': %s", pprof, strerror(errno));
+		status = EXIT_OUTPUT;
+		goto out;
+	}
 	report_opts_init(&o);
 	o.by_thread = ro.threads = threads;
 	o.max_depth = (size_t)max_depth;
@@ -88,6 +108,14 @@ static int run_stack(const struct command *cmd, int argc, char **argv)
 	t0 = now_ns();
 	if (json)
 		render_json(stdout, &p, &ro);
+	else if (folded)
+		render_folded(stdout, &p, &ro);
+	else if (pprof) {
+		errno = 0;
+		if (render_pprof(pprof_out, &p, &ro) < 0 || fflush(pprof_out) != 0 ||
+		    ferror(pprof_out))
+			pprof_failed = errno ? errno : EIO;
+	}
 	else if (goroutines && p.go.not_shown)
 		error("%s", p.go.not_shown);
 	else if (goroutines)
@@ -104,9 +132,17 @@ static int run_stack(const struct command *cmd, int argc, char **argv)
 		status = EXIT_PARTIAL;
 	if (goroutines && !p.go.is_go)
 		error("process %d (%s) is not a Go program: it has no goroutines", (int)pid, p.comm);
+	if (pprof_failed) {
+		error("--pprof: writing '%s' failed: %s", pprof, strerror(pprof_failed));
+		status = EXIT_OUTPUT;
+	}
 	process_clear(&p);
 	close(pfd);
 out:
+	if (pprof_out && pprof_out != stdout && fclose(pprof_out) != 0 && status != EXIT_OUTPUT) {
+		error("--pprof: writing '%s' failed: %s", pprof, strerror(errno));
+		status = EXIT_OUTPUT;
+	}
 	free(tids.v);
 	return status;
 }
@@ -121,5 +157,6 @@ const struct command cmd_stack = {
 		"kind of thing with the same stack form one group, largest first.",
 	.exits = "Exit status: 0 all shown, 1 partial (a thread without a full stack),\n"
 		"2 no user stacks (only the /proc view), 3 no such process, 4 not\n"
-		"permitted, 5 unsupported target, 64 usage error.",
+		"permitted, 5 unsupported target, 64 usage error, 73 the --pprof file\n"
+		"could not be written.",
 };

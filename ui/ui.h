@@ -25,6 +25,11 @@ void render_text(FILE *out, const struct process *p, const struct render_opts *o
  * dump prints them first; count --deadlocks on stderr) */
 void render_deadlocks(FILE *out, const struct process *p, const struct render_opts *o);
 void render_json(FILE *out, const struct process *p, const struct render_opts *o);
+/* A gzipped pprof profile (stack --pprof, pprof.c); -1 when it could
+ * not be written */
+int render_pprof(FILE *out, const struct process *p, const struct render_opts *o);
+/* Collapsed stacks for flame graphs (stack --folded, folded.c) */
+void render_folded(FILE *out, const struct process *p, const struct render_opts *o);
 /* A Go program's goroutines in Go's own dump format (stack --goroutines) */
 void render_go_dump(FILE *out, const struct process *p, const struct render_opts *o);
 
