@@ -15,6 +15,7 @@
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 CC ?= cc
 CXX ?= c++
 PKG_CONFIG ?= pkg-config
@@ -271,12 +272,14 @@ demo: deps-build
 	@sh demo/run-demo.sh $(OUT)/demo-server ./inspect
 
 install: inspect
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
 	install -m 755 inspect $(DESTDIR)$(BINDIR)/inspect
 	install -m 644 man/inspect.1 $(DESTDIR)$(MANDIR)/man1/inspect.1
+	install -m 644 cli/completion.bash $(DESTDIR)$(BASHCOMPDIR)/inspect
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/inspect $(DESTDIR)$(MANDIR)/man1/inspect.1
+	rm -f $(DESTDIR)$(BINDIR)/inspect $(DESTDIR)$(MANDIR)/man1/inspect.1 \
+		$(DESTDIR)$(BASHCOMPDIR)/inspect
 
 clean:
 	rm -rf build inspect

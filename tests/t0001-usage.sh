@@ -131,7 +131,41 @@ test_expect_success 'another user is not permitted (4), and the message says why
 test_expect_success 'make install honours PREFIX and DESTDIR' '
 	san=; case "$INSPECT_BUILD" in *sanitize) san=1 ;; esac
 	make -C "$SRCDIR" --no-print-directory install SANITIZE=$san DESTDIR="$TMP/root" PREFIX=/opt/x >/dev/null &&
-	test -x "$TMP/root/opt/x/bin/inspect" && test -f "$TMP/root/opt/x/share/man/man1/inspect.1"
+	test -x "$TMP/root/opt/x/bin/inspect" && test -f "$TMP/root/opt/x/share/man/man1/inspect.1" &&
+	test -f "$TMP/root/opt/x/share/bash-completion/completions/inspect"
+'
+
+# complete WORD...: what the installed bash completion offers for the
+# last word of "inspect WORD...", one per line
+complete_words() {
+	bash --norc --noprofile -c '
+		. "$1"; shift
+		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+		_inspect; [ ${#COMPREPLY[@]} = 0 ] || printf "%s\n" "${COMPREPLY[@]}"' \
+		complete "$TMP/root/opt/x/share/bash-completion/completions/inspect" "$INSPECT" "$@"
+}
+
+test_expect_success 'bash completion: the commands, each command'"'"'s own options, option values' '
+	complete_words "" >c1 && test "$(sort c1 | paste -sd" " -)" = "count list stack top" &&
+	complete_words "st" >c2 && test "$(cat c2)" = stack &&
+	complete_words stack --fo >c3 && test "$(cat c3)" = --folded &&
+	complete_words count --d >c4 && test "$(cat c4)" = --deadlocks &&
+	complete_words stack --color "" >c5 && test "$(paste -sd" " - <c5)" = "auto always never" &&
+	complete_words count --by s >c6 && test "$(cat c6)" = status &&
+	complete_words stack --max-depth "" >c7 && test ! -s c7
+'
+
+test_expect_success 'bash completion: PIDs with their command names; a name completes to its PID' '
+	start_fixture states || return 1
+	complete_words stack "$FIXTURE_PID" >p1 && grep -qx "$FIXTURE_PID" p1 &&
+	complete_words stack "" >p2 && grep -qx "$FIXTURE_PID (states)" p2 &&
+	test "$(wc -l <p2)" -gt 1 &&
+	# the fixture PID alone, or listed with every other "states"
+	complete_words top states >p3 && cat p3 && grep -qxE "$FIXTURE_PID( \(states\))?" p3 &&
+	! grep -vqE "^[0-9]+( \(states\))?$" p3 &&
+	complete_words stack --tid "" "$FIXTURE_PID" >/dev/null &&
+	complete_words stack "$FIXTURE_PID" --tid "" >p4 &&
+	test "$(wc -l <p4)" = "$(ls /proc/$FIXTURE_PID/task | wc -l)"
 '
 
 test_done
