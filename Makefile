@@ -64,7 +64,7 @@ SRC = cli/inspect.c cli/options.c cli/stack.c cli/list.c cli/count.c cli/report.
 	attach/capture.c attach/gocapture.c attach/unwind.c attach/gounwind.c attach/vmread.c \
 	attach/modfile.c \
 	symbolize/symbolize.c symbolize/gotab.c symbolize/goruntime.c symbolize/demangle.c \
-	symbolize/debugcache.c symbolize/symcache.c \
+	symbolize/debugcache.c symbolize/symcache.c symbolize/perfmap.c \
 	model/model.c model/group.c model/wait.c model/top.c model/count.c model/golayout.c \
 	model/gogroup.c model/locks.c \
 	ui/text.c ui/folded.c ui/pprof.c ui/json.c ui/countout.c ui/toplayout.c ui/topkeys.c ui/topcurses.c \

@@ -437,7 +437,24 @@ static enum attach_err zombie_error(const struct process *p, struct sb *err, int
 	return ATTACH_EUNSUPPORTED;
 }
 
-/* status: a process (not a thread of one), its owner and tracer */
+/* "NSpid:\t4242\t7": the last is the PID the process sees itself as */
+static pid_t nspid(const char *status, pid_t pid)
+{
+	const char *s = strstr(status, "\nNSpid:"), *e;
+	long v;
+	if (!s)
+		return pid;
+	s += 7;
+	e = s + strcspn(s, "\n");
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	while (e > s && e[-1] >= '0' && e[-1] <= '9')
+		e--;
+	v = strtol(e, NULL, 10);
+	return v > 0 && v <= INT32_MAX ? (pid_t)v : pid;
+}
+
+/* status: a process (not a thread of one), its owner, tracer, own PID */
 static enum attach_err read_status(int pfd, struct process *p, struct sb *err)
 {
 	char buf[8192];
@@ -452,6 +469,7 @@ static enum attach_err read_status(int pfd, struct process *p, struct sb *err)
 	}
 	p->uid = (uid_t)proc_status_field(buf, "\nUid:");
 	p->tracer = (pid_t)proc_status_field(buf, "\nTracerPid:");
+	p->nspid = nspid(buf, p->pid);
 	return ATTACH_OK;
 }
 

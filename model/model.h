@@ -176,6 +176,8 @@ struct symrow {
 	int line;
 	int inlined;
 	int go;			/* named from a Go executable's own tables */
+	int jit;		/* generated code, named from the runtime's perf map
+				 * (module NULL) */
 };
 
 /* A deep copy of *from into *to (every string its own); release frees
@@ -252,6 +254,7 @@ struct process {
 	unsigned long long start_ticks;	/* process start, clock ticks after boot */
 	long rss_kb;		/* resident memory, -1 when unknown */
 	pid_t tracer;		/* TracerPid of the leader, 0 when none */
+	pid_t nspid;		/* its PID in its own PID namespace, 0 unknown */
 	int is_32bit;
 	struct maps maps;
 	pid_t mm_tid;		/* a live thread, for process_vm_readv */

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "symbolize.h"
+#include "perfmap.h"
 #include "../util/util.h"
 
 #include <dwarf.h>
@@ -39,6 +40,8 @@ struct sctx {
 	struct modules modules;	/* of p->maps */
 	struct smod *mods;	/* parallel to modules.v */
 	const struct symbolize_opts *o;
+	const struct perfmap *perfmap;	/* read at the first generated code */
+	int perfmap_tried;
 };
 
 /* every module is reported with the fd we opened: libdwfl looks for none */
@@ -316,6 +319,27 @@ static int go_rows(struct sctx *c, const struct symrow *base, uint64_t pc, int a
 	return n > 0;
 }
 
+/* Generated code named by the runtime's perf map; 1 when it was */
+static int jit_row(struct sctx *c, const struct symrow *base, uint64_t addr,
+		   struct symframe *sf)
+{
+	struct symrow r = *base;
+	uint64_t start;
+	const char *name;
+	if (!c->perfmap_tried) {
+		c->perfmap = perfmap_of(c->p, c->files);
+		c->perfmap_tried = 1;
+	}
+	if (!(name = perfmap_find(c->perfmap, addr, &start)))
+		return 0;
+	r.module = NULL;
+	r.function = xstrdup(name);
+	r.function_offset = base->pc - start;
+	r.jit = 1;
+	add_row(sf, &r);
+	return 1;
+}
+
 static void symbolize_pc(struct sctx *c, uint64_t pc, int act, struct symframe *sf)
 {
 	uint64_t addr = act ? pc : pc - 1, mpc;
@@ -330,6 +354,8 @@ static void symbolize_pc(struct sctx *c, uint64_t pc, int act, struct symframe *
 	if (!sm) {
 		base.module = m && m->path ? m->path : (char *)"[anon]";
 		base.module_offset = m ? pc - m->start : pc;
+		if (m && m->perms[2] == 'x' && jit_row(c, &base, addr, sf))
+			return;
 		add_row(sf, &base);
 		return;
 	}

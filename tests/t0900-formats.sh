@@ -8,6 +8,9 @@ SRC="$SRCDIR/tests/fixtures/inlined.c"
 # the newest Go toolchain here, for its pprof; and a Go fixture
 GO=$(ls -d /usr/lib/go-1.*/bin/go 2>/dev/null | sort -V | tail -n 1)
 GOLEAK=$(ls "$BUILD"/go/goleak-1.*-s 2>/dev/null | sort -V | tail -n 1)
+# the perf maps the tests write (in /tmp, where runtimes write them)
+PERFMAPS=""
+trap 'cleanup; rm -f $PERFMAPS' EXIT
 
 # folded_ok FILE: every line is "STACK COUNT" as flamegraph.pl splits it
 # (the last run of spaces before a number), with no empty frame; prints
@@ -102,5 +105,61 @@ test_expect_success 'one output form at a time: --folded with --json is a usage 
 	expect_status 64 "$INSPECT" stack --folded --json $FIXTURE_PID 2>err &&
 	expect_grep "give one" err
 '
+
+# jit_stub PID THREAD: where the generated code of the jit fixture's
+# THREAD begins (each stub has a page of its own; its frame's PC is the
+# return address of its call)
+jit_stub() {
+	"$INSPECT" stack "$1" | awk "/^  $2 /,/^\$/" | grep -o "?? 0x[0-9a-f]*" | head -n 1 |
+		cut -d" " -f2 | { read -r pc && printf "%x\n" $((pc & ~0xfff)); }
+}
+
+test_expect_success 'JIT frames: named from /tmp/perf-PID.map, marked [jit], and jit in JSON' '
+	start_fixture jit || return 1
+	fp=$(jit_stub $FIXTURE_PID jit-fp) && test -n "$fp" &&
+	map=/tmp/perf-$FIXTURE_PID.map && PERFMAPS="$map" &&
+	printf "%s 40 JS:*fpStub /app/jit.js:1\n" "$fp" >"$map" &&
+	"$INSPECT" stack $FIXTURE_PID >j.out && awk "/^  jit-fp /,/^$/" j.out >fp.out && cat fp.out &&
+	expect_grep "#4 +JS:\*fpStub /app/jit.js:1\+0x10  \[jit\]$" fp.out &&
+	expect_grep "#5 +jit_caller\+0x" fp.out &&
+	awk "/^  jit-nofp /,/^$/" j.out >nofp.out && expect_grep "\[anon\]\+0x" nofp.out &&
+	"$INSPECT" stack --json $FIXTURE_PID >j.json &&
+	json_check j.json "[(f[\"function\"], f[\"module\"], f[\"function_offset\"]) for t in j[\"threads\"] if t[\"name\"] == \"jit-fp\" for f in t[\"frames\"] if f.get(\"jit\")] == [(\"JS:*fpStub /app/jit.js:1\", None, 16)]" &&
+	"$INSPECT" stack --folded $FIXTURE_PID | grep -q ";jit_caller;JS:\*fpStub /app/jit.js:1;park;"
+'
+
+test_expect_success 'JIT frames: a later line for the same code wins; bad lines are skipped' '
+	{ printf "zz 40 bad\n%s 0 empty\n%s\n" "$fp" "$fp" &&
+	  printf "%s 40 JS:old\n%s 40 JS:new\n" "$fp" "$fp"; } >"$map" &&
+	"$INSPECT" stack $FIXTURE_PID | awk "/^  jit-fp /,/^$/" >fp2.out &&
+	expect_grep "#4 +JS:new\+0x10  \[jit\]$" fp2.out
+'
+
+test_expect_success 'JIT frames: a perf map that is a symlink, or another user'"'"'s, is not read' '
+	printf "%s 40 JS:*fpStub\n" "$fp" >"$TMP/elsewhere.map" && rm -f "$map" &&
+	ln -s "$TMP/elsewhere.map" "$map" &&
+	"$INSPECT" stack $FIXTURE_PID >s.out && expect_no_grep "fpStub" s.out &&
+	rm -f "$map" && cp "$TMP/elsewhere.map" "$map" && chown nobody "$map" &&
+	"$INSPECT" stack $FIXTURE_PID >o.out && expect_no_grep "fpStub" o.out &&
+	chown root "$map" && "$INSPECT" stack $FIXTURE_PID >r.out && expect_grep "fpStub" r.out &&
+	rm -f "$map" && check_healthy $FIXTURE_PID
+'
+
+if command -v node >/dev/null; then
+test_expect_success 'node --perf-basic-prof: its JavaScript frames by name' '
+	cat >spin.js <<-EOS
+	function spinForever() { let x = 0; for (;;) { x = (x + 1) | 0; } }
+	setTimeout(spinForever, 10);
+	EOS
+	node --perf-basic-prof spin.js &
+	npid=$! && PIDS="$PIDS $npid" && PERFMAPS="$PERFMAPS /tmp/perf-$npid.map" &&
+	for i in $(seq 1 50); do grep -q spinForever /tmp/perf-$npid.map 2>/dev/null && break; sleep 0.1; done &&
+	"$INSPECT" stack $npid >n.out; cat n.out | head -n 20 &&
+	expect_grep "#0 +JS:\*?spinForever .*spin.js:1.*\[jit\]$" n.out &&
+	expect_grep "Builtins_JSEntry" n.out
+'
+else
+	test_skip "node --perf-basic-prof" "no node here"
+fi
 
 test_done

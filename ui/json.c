@@ -90,6 +90,8 @@ json_object *ui_json_pcs(const struct process *p, const uint64_t *pcs, size_t np
 			json_object_object_add(f, "file", str_or_null(r->file));
 			json_object_object_add(f, "line", r->line ? json_object_new_int(r->line) : NULL);
 			json_object_object_add(f, "inline", json_object_new_boolean(r->inlined));
+			if (r->jit)
+				json_object_object_add(f, "jit", json_object_new_boolean(1));
 			json_object_array_add(a, f);
 		}
 	}

@@ -119,7 +119,7 @@ static void frame_rows(FILE *out, const struct process *p, const struct thread *
 				sb_addf(&sb, "?? 0x%llx", (unsigned long long)r->pc);
 			}
 			fprintf(out, "  #%-3zu %s%s%s  %s", k++, col(o, C_CYAN), sb.buf,
-				col(o, C_OFF), r->module ? base(r->module) : "?");
+				col(o, C_OFF), r->jit ? "[jit]" : r->module ? base(r->module) : "?");
 			if (!r->function && r->module)
 				fprintf(out, "+0x%llx", (unsigned long long)r->module_offset);
 			if (r->file)
