@@ -23,9 +23,9 @@ PKG_CONFIG ?= pkg-config
 PKGS = libunwind-generic libdw json-c libprotobuf-c zlib
 DEB_BUILD = gcc make pkg-config libunwind-dev libdw-dev libelf-dev libncurses-dev \
 	libjson-c-dev libiberty-dev liblzma-dev libprotobuf-c-dev protobuf-c-compiler \
-	golang-github-google-pprof-dev zlib1g-dev
+	golang-github-google-pprof-dev zlib1g-dev libdebuginfod-dev
 DEB_TEST = g++ strace elfutils python3 procps tmux man-db bsdutils gdb valgrind \
-	nodejs openjdk-17-jdk-headless curl
+	nodejs openjdk-17-jdk-headless curl debuginfod
 
 MODE = default
 BASE_CFLAGS = -O2 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter
@@ -64,7 +64,7 @@ SRC = cli/inspect.c cli/options.c cli/stack.c cli/list.c cli/count.c cli/report.
 	attach/capture.c attach/gocapture.c attach/unwind.c attach/gounwind.c attach/vmread.c \
 	attach/modfile.c \
 	symbolize/symbolize.c symbolize/gotab.c symbolize/goruntime.c symbolize/demangle.c \
-	symbolize/debugcache.c symbolize/symcache.c symbolize/perfmap.c \
+	symbolize/debugcache.c symbolize/symcache.c symbolize/perfmap.c symbolize/debuginfod.c \
 	model/model.c model/group.c model/wait.c model/top.c model/count.c model/golayout.c \
 	model/gogroup.c model/locks.c \
 	ui/text.c ui/folded.c ui/pprof.c ui/json.c ui/countout.c ui/toplayout.c ui/topkeys.c ui/topcurses.c \

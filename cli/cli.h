@@ -66,5 +66,8 @@ int cli_use_color(FILE *f, const char *when);
 
 /* Flush stdout and report a write error (EPIPE included). */
 int cli_finish_output(int status);
+/* DEBUGINFOD_URLS as it was when inspect started (main takes it out of
+ * the environment), or NULL */
+const char *cli_debuginfod_urls(void);
 
 #endif

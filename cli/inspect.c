@@ -104,10 +104,20 @@ static int run_command(const struct command *cmd, int argc, char **argv)
 	return cli_finish_output(cmd->run(cmd, argc, argv));
 }
 
+static char *debuginfod_urls;
+
+const char *cli_debuginfod_urls(void)
+{
+	return debuginfod_urls && *debuginfod_urls ? debuginfod_urls : NULL;
+}
+
 int main(int argc, char **argv)
 {
 	size_t i;
-	/* symbolizing never goes to the network behind the user's back */
+	/* symbolizing never goes to the network behind the user's back:
+	 * the servers are kept for stack --debuginfod alone */
+	if (getenv("DEBUGINFOD_URLS"))
+		debuginfod_urls = xstrdup(getenv("DEBUGINFOD_URLS"));
 	unsetenv("DEBUGINFOD_URLS");
 	if (argc < 2)
 		return run_command(&cmd_list, argc, argv);

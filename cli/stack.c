@@ -9,6 +9,7 @@
 #include "options.h"
 #include "report.h"
 #include "../ui/ui.h"
+#include "../symbolize/debuginfod.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -46,7 +47,10 @@ static int run_stack(const struct command *cmd, int argc, char **argv)
 	int goroutines = 0, go_system = 0, folded = 0;
 	const char *pprof = NULL;
 	FILE *pprof_out = NULL;
-	int pprof_failed = 0;
+	int pprof_failed = 0, debuginfod = 0;
+	double debuginfod_timeout = 5;
+	struct debuginfod_opts dio = { 0 };
+	struct sb dlog = { 0 };
 	int status, pfd;
 	long max_depth = 256, timeout_ms = 250;
 	pid_t pid = 0;
@@ -68,6 +72,12 @@ static int run_stack(const struct command *cmd, int argc, char **argv)
 		OPT_NUM("max-depth", "N", &max_depth, 1, 1000000, "a number",
 			"at most N frames per thread (default 256)"),
 		OPT_BOOL("raw", &raw, "do not demangle C++ and Rust names"),
+		OPT_BOOL("debuginfod", &debuginfod,
+			 "fetch missing debug files by build ID from the\n"
+			 "servers in DEBUGINFOD_URLS (never without this option)"),
+		OPT_SECONDS("debuginfod-timeout", 0, "SECONDS", &debuginfod_timeout, 0.1, 3600,
+			    "the time all fetches of the run may take\n"
+			    "together (default 5)"),
 		OPT_BOOL("addresses", &addresses, "show the PC and module offset of every frame"),
 		OPT_BOOL("kernel", &kernel, "add kernel stacks from /proc/TID/stack (needs root)"),
 		OPT_NUM("stop-timeout", "MS", &timeout_ms, 1, 600000, "milliseconds",
@@ -87,6 +97,11 @@ static int run_stack(const struct command *cmd, int argc, char **argv)
 				     "choose the output: give one");
 		goto out;
 	}
+	if (debuginfod && !cli_debuginfod_urls()) {
+		status = usage_error("stack", "--debuginfod: DEBUGINFOD_URLS is not set, so there is "
+				     "no server to ask (e.g. DEBUGINFOD_URLS=https://debuginfod.debian.net)");
+		goto out;
+	}
 	/* opened before the target is touched: a bad path costs it nothing */
 	if (pprof && !(pprof_out = strcmp(pprof, "-") ? fopen(pprof, "wb") : stdout)) {
 		error("--pprof: cannot write '%s': %s", pprof, strerror(errno));
@@ -97,12 +112,21 @@ static int run_stack(const struct command *cmd, int argc, char **argv)
 	o.by_thread = ro.threads = threads;
 	o.max_depth = (size_t)max_depth;
 	o.so.raw = raw;
+	if (debuginfod) {
+		dio.urls = cli_debuginfod_urls();
+		dio.timeout_s = debuginfod_timeout;
+		dio.log = &dlog;
+		o.so.debuginfod = &dio;
+	}
 	o.po.want_kstack = ro.kernel = kernel;
 	o.co.timeout_ms = (uint64_t)timeout_ms;
 	ro.addresses = addresses;
 	o.go_system = ro.go_system = go_system;
 	ro.color = !json && cli_use_color(stdout, color_whens[color]);
 	status = report_take(pid, &o, tids.v, tids.n, &p, &pfd);
+	/* what was fetched, before the dump: the dump may be long */
+	if (dlog.len)
+		fputs(sb_str(&dlog), stderr);
 	if (status != EXIT_OK && status != EXIT_NOSTACKS)
 		goto out;
 	t0 = now_ns();
@@ -144,6 +168,7 @@ out:
 		status = EXIT_OUTPUT;
 	}
 	free(tids.v);
+	sb_release(&dlog);
 	return status;
 }
 

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "symbolize.h"
 #include "perfmap.h"
+#include "debuginfod.h"
 #include "../util/util.h"
 
 #include <dwarf.h>
@@ -119,6 +120,25 @@ static int host_debug_dir(Dwfl_Module *mod, const char *file_name, const char *d
  *     itself (no symlinks, non-blocking, regular files only) and take
  *     one only when its build ID is the module's.
  */
+/* the last place, when the user asked for it: a debuginfod server */
+static int fetch(const struct sctx *c, const unsigned char *id, int n, const char *modname,
+		 char **debuginfo_file_name)
+{
+	char *path = NULL;
+	int fd;
+	if (!c->o->debuginfod)
+		return -1;
+	fd = debuginfod_fetch(c->o->debuginfod, id, n, modname, &path);
+	if (fd < 0) {
+		free(path);
+		return -1;
+	}
+	free(*debuginfo_file_name);
+	*debuginfo_file_name = path;
+	debugcache_add(fd, id, n);
+	return fd;
+}
+
 static int find_debuginfo(Dwfl_Module *mod, void **ud, const char *modname,
 			  GElf_Addr base, const char *file_name, const char *debuglink_file,
 			  GElf_Word debuglink_crc, char **debuginfo_file_name)
@@ -140,9 +160,11 @@ static int find_debuginfo(Dwfl_Module *mod, void **ud, const char *modname,
 			debugcache_add(fd, bits, n);
 		return fd;
 	}
-	if (n <= 0 || !c || !file_name || !debuglink_file || strchr(debuglink_file, '/') ||
-	    !(slash = strrchr(file_name, '/')))
+	if (n <= 0 || !c)
 		return -1;
+	if (!file_name || !debuglink_file || strchr(debuglink_file, '/') ||
+	    !(slash = strrchr(file_name, '/')))
+		return alt ? -1 : fetch(c, bits, n, modname, debuginfo_file_name);
 	for (k = 0; k < sizeof(subdir) / sizeof(*subdir); k++) {
 		char *path = xasprintf("%.*s%s%s", (int)(slash + 1 - file_name), file_name,
 				       subdir[k], debuglink_file);
@@ -157,7 +179,7 @@ static int find_debuginfo(Dwfl_Module *mod, void **ud, const char *modname,
 			close(fd);
 		free(path);
 	}
-	return -1;
+	return alt ? -1 : fetch(c, bits, n, modname, debuginfo_file_name);
 }
 
 /* the host's /usr/lib/debug only: see find_debuginfo */
@@ -376,7 +398,9 @@ static void symbolize_pc(struct sctx *c, uint64_t pc, int act, struct symframe *
 	addr += mpc - pc;
 	if (e)
 		base.module_offset = mpc - bias;
-	if (e && !c->o->raw && symcache_get(sm->syms, base.module_offset, act, &base, sf))
+	/* rows kept from a run without the debug files a server may have */
+	if (e && !c->o->raw && !c->o->debuginfod &&
+	    symcache_get(sm->syms, base.module_offset, act, &base, sf))
 		return;
 	dwarf_rows(c, sm, &base, addr, act, sf);
 	if (e && !c->o->raw)
@@ -582,6 +606,8 @@ void symbolize_process(struct process *p, const struct target_files *files,
 	}
 	if (c.dwfl)
 		dwfl_end(c.dwfl);
+	if (o->debuginfod)
+		debuginfod_finish();
 	for (i = 0; i < c.modules.n; i++) {
 		symcache_close(c.mods[i].syms);
 		free(c.mods[i].name);

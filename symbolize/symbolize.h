@@ -22,6 +22,9 @@ struct symbolize_opts {
 	/* an earlier report of the same process (inspect top): a PC whose
 	 * mapping is unchanged takes its rows from there */
 	const struct process *cache;
+	/* stack --debuginfod: where missing debug files are fetched from;
+	 * NULL: never (symbolize/debuginfod.h) */
+	const struct debuginfod_opts *debuginfod;
 };
 
 /* Symbolize every distinct PC of every thread into p->sym_pcs/p->syms,
