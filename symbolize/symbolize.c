@@ -505,8 +505,10 @@ static int from_cache(const struct process *cache, const struct process *p, uint
 	const struct symframe *old = process_symframe(cache, pc);
 	const struct mapping *a = maps_find(&p->maps, pc), *b = maps_find(&cache->maps, pc);
 	size_t i;
-	if (!old || !old->nrows || !a || !b || a->start != b->start || a->end != b->end ||
-	    a->inode != b->inode || a->offset != b->offset)
+	/* generated code (no file) is named anew: its perf map may have
+	 * grown since (perfmap.c reads it again only when it changed) */
+	if (!old || !old->nrows || !a || !b || !a->path || a->start != b->start ||
+	    a->end != b->end || a->inode != b->inode || a->offset != b->offset)
 		return 0;
 	sf->rows = xcalloc(old->nrows, sizeof(*sf->rows));
 	sf->nrows = old->nrows;
