@@ -92,6 +92,8 @@ static void load(struct perfmap *m, FILE *f, off_t limit)
 		while (!whole && fgets(buf, sizeof(buf), f))
 			whole = strchr(buf, '\n') != NULL;
 	}
+	if (!m->n)
+		return;
 	qsort(m->v, m->n, sizeof(*m->v), cmp_entry);
 	/* of the lines for one start, the last */
 	for (i = 0; i < m->n; i++) {

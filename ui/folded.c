@@ -87,6 +87,8 @@ static int cmp_line(const void *a, const void *b)
 static void print_lines(FILE *out, struct lines *l)
 {
 	size_t i = 0, j;
+	if (!l->n)
+		return;
 	qsort(l->v, l->n, sizeof(*l->v), cmp_line);
 	while (i < l->n) {
 		size_t n = 0;
