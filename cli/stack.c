@@ -47,7 +47,7 @@ static int run_stack(const struct command *cmd, int argc, char **argv)
 	int goroutines = 0, go_system = 0, folded = 0;
 	const char *pprof = NULL;
 	FILE *pprof_out = NULL;
-	int pprof_failed = 0, debuginfod = 0;
+	int pprof_failed = 0, pprof_written = 0, debuginfod = 0;
 	double debuginfod_timeout = 5;
 	struct debuginfod_opts dio = { 0 };
 	struct sb dlog = { 0 };
@@ -139,8 +139,8 @@ static int run_stack(const struct command *cmd, int argc, char **argv)
 		if (render_pprof(pprof_out, &p, &ro) < 0 || fflush(pprof_out) != 0 ||
 		    ferror(pprof_out))
 			pprof_failed = errno ? errno : EIO;
-	}
-	else if (goroutines && p.go.not_shown)
+		pprof_written = 1;
+	} else if (goroutines && p.go.not_shown)
 		error("%s", p.go.not_shown);
 	else if (goroutines)
 		render_go_dump(stdout, &p, &ro);
@@ -167,6 +167,9 @@ out:
 		error("--pprof: writing '%s' failed: %s", pprof, strerror(errno));
 		status = EXIT_OUTPUT;
 	}
+	/* no profile (the process was not there, ...): no empty file left */
+	if (pprof_out && pprof_out != stdout && !pprof_written)
+		unlink(pprof);
 	free(tids.v);
 	sb_release(&dlog);
 	return status;

@@ -101,6 +101,10 @@ test_expect_success '--pprof to a file that cannot be written: exit 73 before th
 	check_healthy $FIXTURE_PID
 '
 
+test_expect_success '--pprof of a process that is not there: exit 3, no file left behind' '
+	expect_status 3 "$INSPECT" stack --pprof gone.pb.gz 999999999 2>err && test ! -e gone.pb.gz
+'
+
 test_expect_success 'one output form at a time: --folded with --json is a usage error' '
 	expect_status 64 "$INSPECT" stack --folded --json $FIXTURE_PID 2>err &&
 	expect_grep "give one" err
