@@ -152,6 +152,15 @@ void go_unwind(struct process *p, const struct go_frames *go, size_t max_depth);
 void go_capture_prepare(struct process *p, int stacks, int held);
 void go_capture(struct process *p, size_t max_stack, int others_run);
 
+/* runtime.NumGoroutine of a running Go program, from the runtime's own
+ * counters alone (gocapture.c): allgs's length less the dead g's of the
+ * free lists (sched.gFree's, each P's) and the system goroutines
+ * (sched.ngsys), as the runtime's gcount sums them.  0 and p->go.total
+ * set; -1 when the row has no counters or what was read does not check
+ * out (free lists whose heads are not dead g's, counts out of range, a
+ * P whose id is not its index in allp), even after a few tries. */
+int go_read_total(struct process *p);
+
 /* A Go program's goroutines as the capture copied them, decoded and
  * checked (gocapture.c): p->go.gs, or p->go.not_shown saying why none.
  * After capture_process. */

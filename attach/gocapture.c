@@ -52,6 +52,125 @@ static int read_one(pid_t pid, void *to, uint64_t from, size_t n)
 	return got == n ? 0 : -1;
 }
 
+/* What one try at NumGoroutine's counters reads: the slice headers of
+ * allgs and allp, sched.gFree (lock, two lists and their counts) and
+ * sched.ngsys; then each P's id and free list; then the status of the
+ * g at the head of each free list */
+#define TOTAL_TRIES 4
+#define MAX_PS 4096
+
+struct counters {
+	uint64_t allgs[3], allp[3], gfree[5];
+	int32_t ngsys;
+};
+
+/* A free list's head: none, or a dead g */
+static int head_ok(pid_t pid, const struct go_layout *L, uint64_t head)
+{
+	uint32_t status;
+	return !head || (read_one(pid, &status, head + L->atomicstatus, 4) == 0 &&
+			 (status & ~(uint32_t)GO_SCAN) == GO_DEAD);
+}
+
+/* The free g's a list with its own count says it has, or -1 when it
+ * does not check out: its head is 0 exactly when its count is */
+static long free_list(pid_t pid, const struct go_layout *L, uint64_t head, int32_t count)
+{
+	if (count < 0 || (head == 0) != (count == 0) || !head_ok(pid, L, head))
+		return -1;
+	return count;
+}
+
+static int try_total(pid_t pid, const struct go_process *go, size_t *total)
+{
+	const struct go_layout *L = go->layout;
+	struct counters c;
+	struct iovec l[4] = { { c.allgs, 24 }, { c.allp, 24 }, { c.gfree, 40 }, { &c.ngsys, 4 } };
+	struct iovec r[4] = { { (void *)(uintptr_t)go->allgs, 24 },
+			      { (void *)(uintptr_t)go->allp, 24 },
+			      { (void *)(uintptr_t)go->gfree, 40 },
+			      { (void *)(uintptr_t)(go->gfree + L->ngsys_from_gfree), 4 } };
+	size_t got[4] = { 0 }, i, nps;
+	uint64_t *ps, (*pv)[3];
+	long nfree, f;
+	int bad = 0;
+	vm_read_ranges(pid, l, r, 4, got);
+	for (i = 0; i < 4; i++)
+		if (got[i] != l[i].iov_len)
+			return -1;
+	nps = c.allp[1];
+	if (c.allgs[1] == 0 || c.allgs[1] > c.allgs[2] || c.allgs[1] > GO_MAX_GOROUTINES ||
+	    nps == 0 || nps > c.allp[2] || nps > MAX_PS || c.ngsys < 0 ||
+	    (uint64_t)c.ngsys > c.allgs[1])
+		return -1;
+	/* sched.gFree: one count for its two lists, or one each */
+	if (L->gfree_counts == 1) {
+		int32_t nn;
+		memcpy(&nn, (uint8_t *)c.gfree + 24, 4);
+		if (nn < 0 || (nn == 0) != (c.gfree[1] == 0 && c.gfree[2] == 0) ||
+		    !head_ok(pid, L, c.gfree[1]) || !head_ok(pid, L, c.gfree[2]))
+			return -1;
+		nfree = nn;
+	} else {
+		nfree = free_list(pid, L, c.gfree[1], (int32_t)c.gfree[2]);
+		f = free_list(pid, L, c.gfree[3], (int32_t)c.gfree[4]);
+		if (nfree < 0 || f < 0)
+			return -1;
+		nfree += f;
+	}
+	ps = xmalloc_array(nps, sizeof(*ps));
+	pv = xmalloc_array(nps, sizeof(*pv));
+	if (read_one(pid, ps, c.allp[0], nps * sizeof(*ps)) < 0) {
+		bad = 1;
+	} else {
+		struct iovec *pl = xmalloc_array(2 * nps, sizeof(*pl));
+		struct iovec *pr = xmalloc_array(2 * nps, sizeof(*pr));
+		size_t *pgot = xcalloc(2 * nps, sizeof(*pgot));
+		for (i = 0; i < nps; i++) {
+			/* p.id, p.status; p.gFree's head and count */
+			pl[2 * i] = (struct iovec){ &pv[i][0], 8 };
+			pr[2 * i] = (struct iovec){ (void *)(uintptr_t)ps[i], 8 };
+			pl[2 * i + 1] = (struct iovec){ &pv[i][1], 16 };
+			pr[2 * i + 1] = (struct iovec){ (void *)(uintptr_t)(ps[i] + L->p_gfree), 16 };
+		}
+		vm_read_ranges(pid, pl, pr, 2 * nps, pgot);
+		for (i = 0; i < nps && !bad; i++) {
+			uint32_t id = (uint32_t)pv[i][0], st = (uint32_t)(pv[i][0] >> 32);
+			if (!ps[i] || pgot[2 * i] != 8 || pgot[2 * i + 1] != 16 || id != i || st > 4 ||
+			    (f = free_list(pid, L, pv[i][1], (int32_t)pv[i][2])) < 0)
+				bad = 1;
+			else
+				nfree += f;
+		}
+		free(pl);
+		free(pr);
+		free(pgot);
+	}
+	free(ps);
+	free(pv);
+	if (bad || (uint64_t)nfree + (uint64_t)c.ngsys >= c.allgs[1])
+		return -1;
+	*total = c.allgs[1] - (uint64_t)nfree - (uint64_t)c.ngsys;
+	return 0;
+}
+
+int go_read_total(struct process *p)
+{
+	struct go_process *go = &p->go;
+	int i;
+	if (!go->is_go || go->not_shown || !go->layout || !go->gfree || !go->allp)
+		return -1;
+	/* the counters change while they are read, as they do for the
+	 * runtime's own gcount; a read caught between two of them fails a
+	 * check, and the next one most likely does not */
+	for (i = 0; i < TOTAL_TRIES; i++)
+		if (try_total(p->mm_tid, go, &go->total) == 0) {
+			go->total_read = 1;
+			return 0;
+		}
+	return -1;
+}
+
 /* what a parked goroutine's unwound PCs take, at a guess (16 frames) */
 #define GO_PCS_GUESS (16 * 9 + 32)
 

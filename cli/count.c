@@ -282,7 +282,10 @@ static int check_growth(pid_t pid, struct process *p, const struct count_args *a
 
 /* A Go program, its goroutines read without stopping any thread: 1 when
  * p is one (the sample is taken and printed), 0 when it is not (*status
- * EXIT_OK) or on an error (*status) */
+ * EXIT_OK) or on an error (*status).  The total alone comes from the
+ * runtime's counters when it can; a check that fails on it is made
+ * again on the goroutines read one by one, with their stacks, which it
+ * then shows. */
 static int go_sample(pid_t pid, const struct count_args *a, int line_mode, int *failed,
 		     int *status)
 {
@@ -301,6 +304,8 @@ static int go_sample(pid_t pid, const struct count_args *a, int line_mode, int *
 	ro.go_stacks = a->f.nre || a->by == COUNT_BY_GROUP || a->by == COUNT_BY_FUNCTION ||
 		       a->baseline_path;
 	ro.go_ungrouped = !ro.go_stacks;
+	ro.go_total = !ro.go_stacks && a->by == COUNT_BY_TOTAL;
+again:
 	memset(&p, 0, sizeof(p));
 	*status = report_take(pid, &ro, NULL, 0, &p, &pfd);
 	if (*status != EXIT_OK && *status != EXIT_PARTIAL && *status != EXIT_NOSTACKS)
@@ -318,12 +323,30 @@ static int go_sample(pid_t pid, const struct count_args *a, int line_mode, int *
 		*status = EXIT_NOSTACKS;
 		return 1;
 	}
-	gmask = xcalloc(p.go.ngs, 1);
 	sample_init(&cs, a, line_mode, &t);
+	cs.go = 1;
+	if (p.go.total_read) {
+		cs.goroutines = cs.counted = p.go.total;
+		if ((a->max >= 0 && (long)cs.counted > a->max) ||
+		    (a->expect >= 0 && (long)cs.counted != a->expect)) {
+			process_clear(&p);
+			close(pfd);
+			/* the offenders are shown with their stacks */
+			ro.go_total = 0;
+			ro.go_stacks = 1;
+			ro.go_ungrouped = 0;
+			goto again;
+		}
+		render_count_sample(stdout, &p, &cs);
+		fflush(stdout);
+		process_clear(&p);
+		close(pfd);
+		return 1;
+	}
+	gmask = xcalloc(p.go.ngs, 1);
 	cs.goroutines = count_goroutines(&p, &every, gmask);
 	cs.counted = count_goroutines(&p, &a->f, gmask);
 	cs.filtered = a->f.nre > 0;
-	cs.go = 1;
 	count_goroutine_breakdown(&p, cs.by, gmask, &t);
 	render_count_sample(stdout, &p, &cs);
 	describe(a, "goroutines", &what);

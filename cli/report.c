@@ -208,7 +208,7 @@ static void go_without_stop(int pfd, struct process *p, const struct report_opts
 	if (proc_read_maps(p) < 0)
 		return;
 	open_go_tables(pfd, p);
-	if (!p->go.is_go)
+	if (!p->go.is_go || (o->go_total && go_read_total(p) == 0))
 		return;
 	go_capture_prepare(p, o->go_stacks, 0);
 	go_capture(p, o->go_stacks ? o->co.max_stack : 0, 1);

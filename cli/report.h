@@ -25,6 +25,9 @@ struct report_opts {
 	/* the goroutines are not grouped (a count that needs no groups;
 	 * go_group makes them when it turns out to) */
 	int go_ungrouped;
+	/* only NumGoroutine is wanted: from the runtime's counters when they
+	 * check out (p->go.total_read), else from the g's read one by one */
+	int go_total;
 };
 
 void report_opts_init(struct report_opts *o);

@@ -34,6 +34,14 @@ struct go_layout {
 	uint16_t atomicstatus, goid, waitsince, waitreason, lockedm;
 	uint16_t parent_goid, gopc, startpc;
 	uint16_t m_procid, m_curg;
+	/* runtime.NumGoroutine's counters (gcount): sched.ngsys's offset from
+	 * sched.gFree; how sched.gFree counts its g's (1: one int32 at +24,
+	 * after the lock and two lists; 2: each list's own size, at +16 and
+	 * +32); p.gFree's offset in p (its count at +8).  gfree_counts 0:
+	 * not known, the g's are read one by one */
+	int16_t ngsys_from_gfree;
+	uint8_t gfree_counts;
+	uint16_t p_gfree;
 	/* the release's wait reasons, when the target's own cannot be read */
 	const char *const *waitreasons;
 	size_t nwaitreasons;
@@ -95,6 +103,9 @@ struct go_process {
 	char *not_shown;	/* why goroutines are not shown, or NULL */
 	const struct go_layout *layout;
 	uint64_t allgs;		/* runtime address of runtime.allgs */
+	uint64_t gfree, allp;	/* of runtime.sched.gFree and runtime.allp; 0 not found */
+	int total_read;		/* total: NumGoroutine, from its counters alone */
+	size_t total;
 	char **waitreasons;	/* by value */
 	size_t nwaitreasons;
 	int64_t nanotime;	/* CLOCK_MONOTONIC at the capture, ns */

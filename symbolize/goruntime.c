@@ -64,56 +64,157 @@ static int go_minor(const char *v)
 	return end == v + 4 || n < 0 || n > 1000 ? -1 : (int)n;
 }
 
-/* runtime.allgs: named in .symtab, else the .bss slice header that
- * runtime.allgadd reads at +0, +8 and +16 (its RIP-relative operands) */
-static int find_allgs(const struct gotab *t, uint64_t *out)
+/* What a function's code refers to, found by the shapes of its
+ * instructions alone: a byte pattern, not a disassembly, so what it finds
+ * is used only where it agrees with something else (the row of the
+ * layout table, the other references, what memory then holds). */
+enum ref_kind {
+	REF_RIP,	/* a 64-bit move, compare or exchange with a RIP-relative operand */
+	REF_LEA,	/* LEA of a RIP-relative address */
+	REF_DEC_RIP,	/* a 32-bit DEC of a RIP-relative operand */
+	REF_DEC_REG,	/* a 32-bit DEC of disp32(register): v is the displacement */
+};
+
+struct code_ref {
+	uint64_t v;
+	enum ref_kind kind;
+};
+
+static size_t code_refs(const struct gotab *t, const char *func, struct code_ref **out)
 {
 	struct gofunc f;
-	uint64_t size, bss, bss_size, *targets = NULL;
-	size_t n = 0, nalloc = 0, i, j;
+	struct code_ref *v = NULL;
+	size_t n = 0, nalloc = 0, i, len;
 	uint8_t *code;
-	int found = -1;
-	if (gotab_symbol(t, "runtime.allgs", out, &size) == 0)
+	*out = NULL;
+	if (gotab_func_named(t, func, &f) < 0 || f.end <= f.entry || f.end - f.entry > 65536)
 		return 0;
-	if (gotab_func_named(t, "runtime.allgadd", &f) < 0 ||
-	    gotab_section(t, ".bss", &bss, &bss_size) < 0 || f.end - f.entry > 65536)
-		return -1;
-	code = xmalloc(f.end - f.entry);
-	if (gotab_read(t, f.entry, code, f.end - f.entry) < 0) {
+	len = f.end - f.entry;
+	code = xmalloc(len);
+	if (gotab_read(t, f.entry, code, len) < 0) {
 		free(code);
-		return -1;
+		return 0;
 	}
-	/* REX.W op modrm(mod 00, rm 101) disp32: a 7-byte instruction whose
-	 * operand is next-instruction + disp32 */
-	for (i = 0; i + 7 <= f.end - f.entry; i++) {
+	for (i = 0; i + 6 <= len; i++) {
+		struct code_ref r;
 		int32_t disp;
-		uint64_t target;
-		if ((code[i] & 0xf8) != 0x48 || (code[i + 2] & 0xc7) != 0x05)
+		uint8_t op = i + 1 < len ? code[i + 1] : 0;
+		if ((code[i] & 0xf8) == 0x48 && i + 7 <= len && (code[i + 2] & 0xc7) == 0x05 &&
+		    (op == 0x8b || op == 0x89 || op == 0x8d || op == 0x87 || op == 0x3b ||
+		     op == 0x39 || (op == 0x83 && i + 8 <= len))) {
+			/* REX.W op modrm(mod 00, rm 101) disp32 [imm8]: the
+			 * operand is the next instruction + disp32 */
+			size_t ilen = op == 0x83 ? 8 : 7;
+			memcpy(&disp, code + i + 3, 4);
+			r.v = f.entry + i + ilen + (int64_t)disp;
+			r.kind = op == 0x8d ? REF_LEA : REF_RIP;
+		} else if (code[i] == 0xff && code[i + 1] == 0x0d) {
+			memcpy(&disp, code + i + 2, 4);
+			r.v = f.entry + i + 6 + (int64_t)disp;
+			r.kind = REF_DEC_RIP;
+		} else if (code[i] == 0xff && (code[i + 1] & 0xf8) == 0x88 && code[i + 1] != 0x8c) {
+			/* modrm mod 10, reg 001 (DEC), rm not SIB: disp32(reg) */
+			memcpy(&disp, code + i + 2, 4);
+			r.v = (uint64_t)(int64_t)disp;
+			r.kind = REF_DEC_REG;
+		} else {
 			continue;
-		if (code[i + 1] != 0x8b && code[i + 1] != 0x89 && code[i + 1] != 0x8d &&
-		    code[i + 1] != 0x87 && code[i + 1] != 0x3b && code[i + 1] != 0x39)
-			continue;
-		memcpy(&disp, code + i + 3, 4);
-		target = f.entry + i + 7 + (int64_t)disp;
-		if (target < bss || target >= bss + bss_size)
-			continue;
-		grow((void **)&targets, &nalloc, n, sizeof(*targets));
-		targets[n++] = target;
+		}
+		grow((void **)&v, &nalloc, n, sizeof(*v));
+		v[n++] = r;
 	}
 	free(code);
-	for (i = 0; i < n && found < 0; i++) {
-		int has8 = 0, has16 = 0;
-		for (j = 0; j < n; j++) {
-			has8 |= targets[j] == targets[i] + 8;
-			has16 |= targets[j] == targets[i] + 16;
-		}
-		if (has8 && has16) {
-			*out = targets[i];
-			found = 0;
-		}
+	*out = v;
+	return n;
+}
+
+static int has_ref(const struct code_ref *v, size_t n, uint64_t value, enum ref_kind kind)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (v[i].v == value && (v[i].kind == kind || (kind == REF_RIP && v[i].kind == REF_LEA)))
+			return 1;
+	return 0;
+}
+
+static int in_section(const struct gotab *t, const char *name, uint64_t a)
+{
+	uint64_t addr, size;
+	return gotab_section(t, name, &addr, &size) == 0 && a >= addr && a - addr < size;
+}
+
+static int in_bss(const struct gotab *t, uint64_t a)
+{
+	return in_section(t, ".bss", a) || in_section(t, ".noptrbss", a);
+}
+
+/* A slice header in .bss that func reads at +0 and +8 (and, with
+ * cap_too, at +16), when exactly one does */
+static int slice_read_by(const struct gotab *t, const char *func, int cap_too, uint64_t *out)
+{
+	struct code_ref *v;
+	size_t n = code_refs(t, func, &v), i, found = 0;
+	for (i = 0; i < n; i++) {
+		uint64_t a = v[i].v;
+		if (v[i].kind == REF_DEC_REG || v[i].kind == REF_DEC_RIP || !in_section(t, ".bss", a) ||
+		    !has_ref(v, n, a + 8, REF_RIP) || (cap_too && !has_ref(v, n, a + 16, REF_RIP)) ||
+		    (found && a == *out))
+			continue;
+		*out = a;
+		found++;
 	}
-	free(targets);
-	return found;
+	free(v);
+	return found == 1 ? 0 : -1;
+}
+
+/* runtime.allgs: named in .symtab, else the .bss slice header that
+ * runtime.allgadd reads at +0, +8 and +16 */
+static int find_allgs(const struct gotab *t, uint64_t *out)
+{
+	uint64_t size;
+	if (gotab_symbol(t, "runtime.allgs", out, &size) == 0)
+		return 0;
+	return slice_read_by(t, "runtime.allgadd", 1, out);
+}
+
+/* runtime.sched.gFree and runtime.allp, for NumGoroutine's counters.
+ * gfget takes sched.gFree's lock (LEA of it), looks at its first list
+ * (+8) and decrements its counts where the row says; and decrements
+ * p.gFree's count (the row's p.gFree + 8).  A row that its release's
+ * own gfget does not bear out is not used.  allp: named in .symtab, else
+ * the slice header runtime.preemptall ranges over. */
+static void find_counters(const struct gotab *t, const struct go_layout *L, uint64_t *gfree,
+			  uint64_t *allp)
+{
+	struct code_ref *v;
+	size_t n, i, found = 0;
+	uint64_t size, at = 0;
+	*gfree = *allp = 0;
+	if (!L->gfree_counts)
+		return;
+	n = code_refs(t, "runtime.gfget", &v);
+	if (has_ref(v, n, (uint64_t)L->p_gfree + 8, REF_DEC_REG))
+		for (i = 0; i < n; i++) {
+			uint64_t a = v[i].v;
+			if (v[i].kind != REF_LEA || !in_bss(t, a) || !has_ref(v, n, a + 8, REF_RIP) ||
+			    (found && a == at))
+				continue;
+			if (L->gfree_counts == 1 ? !has_ref(v, n, a + 24, REF_DEC_RIP)
+						 : !has_ref(v, n, a + 16, REF_DEC_RIP) ||
+						   !has_ref(v, n, a + 32, REF_DEC_RIP))
+				continue;
+			at = a;
+			found++;
+		}
+	free(v);
+	if (found != 1)
+		return;
+	if (gotab_symbol(t, "runtime.allp", allp, &size) < 0 &&
+	    slice_read_by(t, "runtime.preemptall", 0, allp) < 0) {
+		*allp = 0;
+		return;
+	}
+	*gfree = at;
 }
 
 /* A string's address in .rodata (the first of them), or 0 */
@@ -265,6 +366,11 @@ void go_analyse(struct process *p, const struct target_files *files)
 		return;
 	}
 	go->allgs += r->bias;
+	find_counters(r->tab, go->layout, &go->gfree, &go->allp);
+	if (go->gfree) {
+		go->gfree += r->bias;
+		go->allp += r->bias;
+	}
 	read_waitreasons(r->tab, go);
 	if (!go->nwaitreasons && go->layout->waitreasons) {
 		size_t i;

@@ -45,6 +45,24 @@ test_expect_success "--baseline from an earlier stack --json: three more leaks a
 	expect_grep "\(\+3\)" out
 '
 
+test_expect_success "the total comes from the runtime counters, as many as the goroutines read one by one" '
+	"$INSPECT" count --json $pid >count.json && cat count.json &&
+	expect_grep "\"goroutines_from\": \"counters\"" count.json &&
+	n1=$(sed -n "s/^ *\"goroutines\": \([0-9]*\),$/\1/p" count.json) &&
+	"$INSPECT" count --match . --json $pid >scan.json &&
+	expect_grep "\"goroutines_from\": \"goroutines\"" scan.json &&
+	n2=$(sed -n "s/^ *\"goroutines\": \([0-9]*\),$/\1/p" scan.json) &&
+	test -n "$n1" && test "$n1" = "$n2" &&
+	"$INSPECT" count $pid >out && expect_grep "^goroutines $n1$" out
+'
+
+test_expect_success "a --max the total fails: the goroutines are read one by one and shown" '
+	expect_status 1 "$INSPECT" count --max 2 $pid >out 2>err && cat out err &&
+	expect_grep "goroutines in process $pid .*more than --max 2" err &&
+	expect_grep "goroutines: chan receive" err && expect_grep "main\.logsContainer" err &&
+	"$INSPECT" count --max 1000 $pid >out && expect_grep "^goroutines [0-9]+$" out
+'
+
 test_expect_success "count stops nothing on a Go program: no ptrace call at all, with or without --match" '
 	ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=ptrace -o trace \
 		"$INSPECT" count --match logsContainer $pid >/dev/null &&

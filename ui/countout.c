@@ -26,8 +26,12 @@ void render_count_sample(FILE *out, const struct process *p, const struct count_
 		json_object_object_add(j, "pid", json_object_new_int(p->pid));
 		json_object_object_add(j, "command", json_object_new_string(p->comm));
 		json_object_object_add(j, "threads", json_object_new_int((int)total));
-		if (c->go)
+		if (c->go) {
 			json_object_object_add(j, "goroutines", json_object_new_int((int)c->goroutines));
+			/* how: the runtime's counters, or each goroutine read */
+			json_object_object_add(j, "goroutines_from", json_object_new_string(
+				p->go.total_read ? "counters" : "goroutines"));
+		}
 		json_object_object_add(j, "counted", json_object_new_int((int)c->counted));
 		json_object_object_add(j, "by", json_object_new_string(count_by_names[c->by]));
 		for (i = 0; i < t->len; i++)
