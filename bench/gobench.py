@@ -110,16 +110,16 @@ for n in sizes:
         wall, rss, err = run([inspect, "count", str(cproc.pid)])
         results.setdefault(("count-c", n), {"wall": [], "stall": [], "rss": []})
         results[("count-c", n)]["wall"].append(wall)
-        results[("count-c", n)]["stall"].append(None)
+        # no stall: the C target has no busy goroutine that records one
         results[("count-c", n)]["rss"].append(rss / 1024.0 if rss else None)
     cproc.kill()
     cproc.wait()
 
 print()
-print("%-8s %7s  %-24s %-24s %-22s" % ("tool", "N", "wall s (min-max)", "stall ms (min-max)",
+print("%-11s %7s  %-24s %-24s %-22s" % ("tool", "N", "wall s (min-max)", "stall ms (min-max)",
                                        "peak MB (min-max)"))
 for (name, n), r in sorted(results.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-    print("%-8s %7d  %-24s %-24s %-22s" % (name, n, fmt(r["wall"]), fmt(r["stall"]),
+    print("%-11s %7d  %-24s %-24s %-22s" % (name, n, fmt(r["wall"]), fmt(r["stall"]),
                                            fmt(r["rss"])))
 print()
 for n in sizes:
