@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -52,6 +53,17 @@
  * stop phase takes no longer: its pace is that of the ptrace calls.
  */
 #define STOP_WINDOW 32
+/*
+ * The window bounds how many are on their way, not how fast they come:
+ * the ptrace calls interrupt a sleeper every 10 us or so, and at 10,000
+ * threads the sleepers that last ran beside a busy thread (7 us each to
+ * reach the stop) came in runs of 60-140 that kept it off its CPU for
+ * 0.7-1.1 ms (perf sched timehist, bench/stall.py --trace).  So after
+ * STOP_GROUP sleepers the window is let empty before the next: those
+ * sleepers have all reached their stops, and the busy thread has its CPU
+ * to itself until the next group wakes.
+ */
+#define STOP_GROUP 16
 /* a thread longer on its way than this leaves the window (it may have
  * entered an uninterruptible sleep); wait_stops still waits for it */
 #define STOP_WINDOW_NS 2000000ull
@@ -61,12 +73,15 @@
  * to sleep, mostly on the CPU it last ran on, and one PTRACE_DETACH
  * after another wakes them faster than that CPU runs them.  1,000
  * sleepers that last ran beside the benchmark's busy thread kept it off
- * its CPU for 1-10 ms once it was released.  So those go RELEASE_WINDOW
+ * its CPU for 1-10 ms once it was released.  So they go RELEASE_WINDOW
  * at a time, the next batch when the thread that runs there has had its
  * CPU back (its schedstat counts the times it was given one), or after
- * RELEASE_WINDOW_NS; other sleepers are released meanwhile.  In the
- * benchmark, all sleepers on the busy thread's CPU: its stall 0.39 ms
- * (median of 10, none over 1 ms), against 1.12 ms (5 of 10 over 1 ms).
+ * RELEASE_WINDOW_NS.  That holds for the sleepers of other CPUs too: the
+ * CPU they last ran on is often the one the ptrace thread keeps busy,
+ * and the scheduler then wakes them beside the busy thread instead (at
+ * 10,000 threads, runs of 60-136 of them, gaps of 0.6-1.4 ms, when they
+ * were released unpaced).  Only with no thread to watch does the release
+ * go unpaced.
  */
 #define RELEASE_WINDOW 32
 #define RELEASE_WINDOW_NS 500000ull
@@ -78,6 +93,7 @@ struct tctl {
 	enum ts st;
 	int sig;		/* signal to hand back at detach */
 	int running;		/* was running before the stop */
+	int late;		/* stopped only after the others were released */
 };
 
 /* The state of one capture, shared by the calling thread and the ptrace
@@ -111,6 +127,10 @@ struct stopper {
 		int cpu, fd;
 	} watch[MAX_WATCH];
 	size_t nwatch;
+	size_t group;		/* sleepers interrupted since the window was last empty */
+	/* the CPUs the ptrace thread runs on (capture_cpus), if any */
+	cpu_set_t cpus;
+	int have_cpus;
 };
 
 static volatile sig_atomic_t pending_signal;
@@ -397,8 +417,12 @@ static void poll_stops(struct stopper *c)
 	}
 	/* Then the exits of threads already stopped: an exec in the target
 	 * kills them and waits until we reap them.  (Once a signal-delivery
-	 * stop is held unreaped, a P_ALL wait would return it forever.) */
-	while (!c->sigstop_held) {
+	 * stop is held unreaped, a P_ALL wait would return it forever.)  Only
+	 * while some thread is still to stop: such a wait walks every tracee
+	 * in the kernel, milliseconds at 10,000 threads, and once the running
+	 * threads have stopped it held them that much longer; an exec then
+	 * is seen by the maps' check after the capture. */
+	while (!c->sigstop_held && c->pending) {
 		siginfo_t si;
 		ssize_t k;
 		memset(&si, 0, sizeof(si));
@@ -446,19 +470,25 @@ static size_t count_pending(struct stopper *c, int count_d)
 
 /* Thread i was just interrupted: if STOP_WINDOW threads are now on
  * their way to a stop, wait until the oldest of them has stopped (or
- * been on its way too long). */
+ * been on its way too long); after each STOP_GROUP sleepers, until all
+ * of them have. */
 static void pace_stops(struct stopper *c, size_t i)
 {
 	sigset_t chld;
+	int drain = 0;
 	if (c->tc[i].st != TS_SEIZED || thr(c, i)->state == 'D')
 		return;		/* gone, or not to stop soon: not paced */
 	if (c->nwin == STOP_WINDOW)
 		return;		/* past the deadline: no more pacing */
 	c->win[c->nwin] = i;
 	c->win_t[c->nwin++] = now_ns();
+	if (!c->tc[i].running && ++c->group == STOP_GROUP) {
+		c->group = 0;
+		drain = 1;
+	}
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
-	while (c->nwin == STOP_WINDOW && c->rc == ATTACH_OK) {
+	while ((c->nwin == STOP_WINDOW || (drain && c->nwin)) && c->rc == ATTACH_OK) {
 		uint64_t now = now_ns();
 		size_t k = 0;
 		if (now >= c->deadline)
@@ -629,12 +659,13 @@ static int sleeper_on(struct stopper *c, size_t i, int cpu)
 	return 1;
 }
 
-/* Release the held sleepers but the leader: those that last ran on a
- * watched CPU in batches (see RELEASE_WINDOW), the others meanwhile.
- * The caller releases what is left. */
+/* Release the held sleepers but the leader in batches (see
+ * RELEASE_WINDOW): those that last ran on a watched CPU with that CPU's
+ * batches, the others with the last watched CPU's.  The caller releases
+ * what is left (all of them, when no thread is watched). */
 static void release_sleepers(struct stopper *c)
 {
-	size_t n = c->p->nthreads, i, w, cold = 0, nhot = 0, left = 0;
+	size_t n = c->p->nthreads, i, w, nhot = 0, left = 0;
 	size_t *hot = c->bgot;	/* free again once the copies are made */
 	size_t k[MAX_WATCH], end[MAX_WATCH];
 	long ran[MAX_WATCH];
@@ -645,12 +676,16 @@ static void release_sleepers(struct stopper *c)
 		for (i = 0; i < n; i++)
 			if (sleeper_on(c, i, c->watch[w].cpu))
 				hot[nhot++] = i;
+		if (w == c->nwatch - 1)
+			for (i = 0; i < n; i++)
+				if (sleeper_on(c, i, -1))
+					hot[nhot++] = i;
 		end[w] = nhot;
 		sent[w] = 0;
 		left += end[w] - k[w];
 	}
 	while (left) {
-		int progress = 0, m;
+		int progress = 0;
 		for (w = 0; w < c->nwatch; w++) {
 			size_t b;
 			long r;
@@ -675,13 +710,11 @@ static void release_sleepers(struct stopper *c)
 			c->p->batches++;
 			progress = 1;
 		}
-		if (progress)
-			continue;
-		for (m = 0; m < 4 && cold < n; cold++)
-			if (sleeper_on(c, cold, -1)) {
-				release(c, cold);
-				m++;
-			}
+		if (!progress) {
+			/* this CPU is free meanwhile for the sleepers to run on */
+			struct timespec ts = { 0, 20000 };
+			nanosleep(&ts, NULL);
+		}
 	}
 }
 
@@ -789,6 +822,10 @@ static void seize_known(struct stopper *c)
 	size_t i;
 	int pass;
 	for (pass = 0; pass < 2; pass++) {
+		/* the running threads, stopped last, get the whole timeout
+		 * too: the sleepers' stops, paced, may have used it up */
+		if (pass == 1 && c->deadline < now_ns() + c->o->timeout_ms * 1000000ull)
+			c->deadline = now_ns() + c->o->timeout_ms * 1000000ull;
 		for (i = 0; i < p->nthreads; i++)
 			if (c->tc[i].st == TS_NEW && c->tc[i].running == pass) {
 				seize(c, i);
@@ -833,6 +870,51 @@ static void seize_new(struct stopper *c)
 	}
 }
 
+/* A thread interrupted that had not stopped by the deadline stops as
+ * soon as it leaves what held it up (a running one: microseconds).
+ * Left so, it would stay stopped until this thread exits and the kernel
+ * detaches it: at 10,000 threads, a busy thread interrupted after the
+ * deadline stalled for the rest of the capture (216-221 ms here).  So each is
+ * waited for a little more, once the others are released, and let go
+ * as soon as it stops; one still on its way after that (in
+ * uninterruptible sleep) no longer stops once this thread's exit
+ * detaches it. */
+#define LATE_WAIT_NS 20000000ull
+
+static void release_late(struct stopper *c)
+{
+	uint64_t until = now_ns() + LATE_WAIT_NS;
+	struct timespec ts = { 0, 50000 };
+	size_t i, left;
+	for (;;) {
+		left = 0;
+		for (i = 0; i < c->p->nthreads; i++) {
+			siginfo_t si;
+			if (c->tc[i].st != TS_SEIZED)
+				continue;
+			memset(&si, 0, sizeof(si));
+			if (waitid(P_PID, thr(c, i)->tid, &si,
+				   WSTOPPED | WEXITED | __WALL | WNOHANG | WNOWAIT) < 0) {
+				if (errno == ECHILD)
+					set_state(c, i, TS_GONE);
+				continue;
+			}
+			if (!si.si_pid) {
+				left++;
+				continue;
+			}
+			on_stop(c, i, &si, 1);
+			if (c->tc[i].st == TS_STOPPED) {
+				c->tc[i].late = 1;
+				release(c, i);
+			}
+		}
+		if (!left || now_ns() >= until)
+			return;
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* The ptrace thread: every ptrace call of the capture is made here. */
 static void *ptrace_thread_main(void *arg)
 {
@@ -840,6 +922,9 @@ static void *ptrace_thread_main(void *arg)
 	struct process *p = c->p;
 	size_t i;
 	tracer_tid = (pid_t)syscall(SYS_gettid);
+	/* the pacing of stops and release sleeps 20 us at a time: with the
+	 * default timer slack (50 us) each sleep took three times that */
+	prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 	/* room for most threads' live stack, reserved (faulted in) before
 	 * anything is held: about 2.5 KiB a thread of a pool, up to its
 	 * control block; a pool with deeper stacks takes more chunks while
@@ -859,6 +944,7 @@ static void *ptrace_thread_main(void *arg)
 	if (c->rc == ATTACH_OK && !p->exec_seen)
 		go_capture(p, c->o->max_stack, running_threads(c));
 	capture_and_release(c, 0);
+	release_late(c);
 	c->cpu = sched_getcpu();
 	for (i = 0; i < c->nwatch; i++)
 		close(c->watch[i].fd);
@@ -969,8 +1055,10 @@ static int cap_start(struct stopper *c, pthread_t *th, sigset_t *old)
 	sigaddset(&block, SIGCHLD);
 	pthread_sigmask(SIG_BLOCK, &block, old);
 	pthread_attr_init(&attr);
-	if (capture_cpus(c->p, &cpus))
+	if ((c->have_cpus = capture_cpus(c->p, &cpus))) {
 		pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
+		c->cpus = cpus;
+	}
 	started = pthread_create(th, &attr, ptrace_thread_main, c) == 0;
 	pthread_attr_destroy(&attr);
 	if (started)
@@ -986,6 +1074,14 @@ static int cap_start(struct stopper *c, pthread_t *th, sigset_t *old)
 static void cap_join(struct stopper *c, pthread_t th, const sigset_t *old)
 {
 	char last[512];
+	cpu_set_t mine;
+	/* this thread wakes every 5 ms meanwhile: on the ptrace thread's
+	 * CPUs, not beside a busy thread of the target.  There, too, reading
+	 * the ptrace thread's syscall file (which waits until that thread is
+	 * off its CPU) costs nothing: at 10,000 threads, on the busy
+	 * thread's CPU, it spun there 2-3 ms at a time (perf sched) */
+	int moved = c->have_cpus && sched_getaffinity(0, sizeof(mine), &mine) == 0 &&
+		    sched_setaffinity(0, sizeof(c->cpus), &c->cpus) == 0;
 	last[0] = '\0';
 	for (;;) {
 		struct timespec ts;
@@ -994,6 +1090,8 @@ static void cap_join(struct stopper *c, pthread_t th, const sigset_t *old)
 			break;
 		unblock_exec(c->pfd, last, sizeof(last));
 	}
+	if (moved)
+		sched_setaffinity(0, sizeof(mine), &mine);
 	follow_to_cpu(c->cpu);
 	for (;;) {
 		siginfo_t si;
@@ -1014,7 +1112,7 @@ static void mark_unstopped(struct stopper *c)
 	size_t i;
 	for (i = 0; i < p->nthreads; i++) {
 		struct thread *t = &p->threads[i];
-		if (c->tc[i].st == TS_SEIZED) {
+		if (c->tc[i].st == TS_SEIZED || c->tc[i].late) {
 			p->not_stopped++;
 			free(t->no_stack);
 			proc_read_fallback(c->pfd, t, 0);
