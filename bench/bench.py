@@ -135,7 +135,9 @@ for n in sizes:
                 line += " (%.3f net of the no-op)" % (
                     (med(i["wall"]) - med(noop["wall"])) / (med(o["wall"]) - med(noop["wall"])))
     if i and noop and med(i["stall"]) is not None and med(noop["stall"]) is not None:
-        line += "  inspect stall above noise %.3f ms" % (med(i["stall"]) - med(noop["stall"]))
+        line += "  inspect stall above noise %.3f ms (worst %.3f)" % (
+            med(i["stall"]) - med(noop["stall"]),
+            max(x for x in i["stall"] if x is not None) - med(noop["stall"]))
     c = results.get(("count", n))
     if c and med(c["wall"]):
         line += "  count %.2f ms per 1000 threads" % (med(c["wall"]) * 1e6 / n)
