@@ -11,8 +11,9 @@ if ! command -v debuginfod >/dev/null || ! command -v objcopy >/dev/null; then
 	exit
 fi
 SRC="$SRCDIR/tests/fixtures/inlined.c"
-PORT=$((20000 + $$ % 20000))
-SILENT=$((PORT + 1))
+# below the ephemeral ports (32768 on), which a connection of anything
+# on the machine may hold
+PORT=$((12000 + $$ % 20000))
 # the client's own cache, the test's alone
 export XDG_CACHE_HOME="$TMP/xdg"
 
@@ -58,12 +59,13 @@ test_expect_success 'a server that never answers: given up at --debuginfod-timeo
 	python3 -c "
 import socket, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((\"127.0.0.1\", $SILENT)); s.listen(8); open(\"silent.ready\", \"w\").write(\"1\")
+s.bind((\"127.0.0.1\", 0)); s.listen(8)
+open(\"silent.ready\", \"w\").write(str(s.getsockname()[1]))
 conns = []
 while True:
     c, _ = s.accept(); conns.append(c)
 " &
-	PIDS="$PIDS $!" && wait_ready silent.ready &&
+	PIDS="$PIDS $!" && wait_ready silent.ready && SILENT=$(cat silent.ready) &&
 	t0=$(date +%s%N) &&
 	DEBUGINFOD_URLS=http://127.0.0.1:$SILENT "$INSPECT" stack --debuginfod --debuginfod-timeout 1 $ipid >t.out 2>t.err &&
 	ms=$((($(date +%s%N) - t0) / 1000000)) && cat t.err && echo "took $ms ms" &&
