@@ -390,6 +390,25 @@ static void on_stop(struct stopper *c, size_t i, const siginfo_t *si, int peeked
 		c->p->exec_seen = 1;
 }
 
+/* Whether seized thread i has stopped or exited (then taken note of, as
+ * on_stop does): 1; 0 while it is on its way.  A thread that the main
+ * thread reaped for us (unblock_exec) answers ECHILD: gone. */
+static int peek_stop(struct stopper *c, size_t i)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, thr(c, i)->tid, &si,
+		   WSTOPPED | WEXITED | __WALL | WNOHANG | WNOWAIT) < 0) {
+		if (errno == ECHILD)
+			set_state(c, i, TS_GONE);
+		return 1;
+	}
+	if (!si.si_pid)
+		return 0;
+	on_stop(c, i, &si, 1);
+	return 1;
+}
+
 /* Collect stop and exit reports.  Note that for a tracee the kernel
  * reports ptrace stops even to a wait for WEXITED only, so every wait
  * here peeks first (WNOWAIT) and reaps only what is safe to reap: exits
@@ -399,22 +418,10 @@ static void poll_stops(struct stopper *c)
 	size_t i;
 	/* Ask each thread still to stop on its own: a wait on P_ALL walks
 	 * every tracee in the kernel, so one per stop would cost n^2 (seconds
-	 * at 10,000 threads).  A thread that the main thread reaped for us
-	 * (unblock_exec) answers ECHILD. */
-	for (i = 0; i < c->p->nthreads && c->pending; i++) {
-		siginfo_t si;
-		if (c->tc[i].st != TS_SEIZED)
-			continue;
-		memset(&si, 0, sizeof(si));
-		if (waitid(P_PID, thr(c, i)->tid, &si,
-			   WSTOPPED | WEXITED | __WALL | WNOHANG | WNOWAIT) < 0) {
-			if (errno == ECHILD)
-				set_state(c, i, TS_GONE);
-			continue;
-		}
-		if (si.si_pid)
-			on_stop(c, i, &si, 1);
-	}
+	 * at 10,000 threads). */
+	for (i = 0; i < c->p->nthreads && c->pending; i++)
+		if (c->tc[i].st == TS_SEIZED)
+			peek_stop(c, i);
 	/* Then the exits of threads already stopped: an exec in the target
 	 * kills them and waits until we reap them.  (Once a signal-delivery
 	 * stop is held unreaped, a P_ALL wait would return it forever.)  Only
@@ -498,12 +505,8 @@ static void pace_stops(struct stopper *c, size_t i)
 		 * is still on its way */
 		while (k < c->nwin) {
 			size_t j = c->win[k];
-			siginfo_t si;
-			memset(&si, 0, sizeof(si));
-			if (c->tc[j].st == TS_SEIZED &&
-			    waitid(P_PID, thr(c, j)->tid, &si,
-				   WSTOPPED | WEXITED | __WALL | WNOHANG | WNOWAIT) == 0 && si.si_pid)
-				on_stop(c, j, &si, 1);
+			if (c->tc[j].st == TS_SEIZED)
+				peek_stop(c, j);
 			if (c->tc[j].st == TS_SEIZED && now - c->win_t[k] < STOP_WINDOW_NS)
 				break;
 			k++;
@@ -889,22 +892,11 @@ static void release_late(struct stopper *c)
 	for (;;) {
 		left = 0;
 		for (i = 0; i < c->p->nthreads; i++) {
-			siginfo_t si;
 			if (c->tc[i].st != TS_SEIZED)
 				continue;
-			memset(&si, 0, sizeof(si));
-			if (waitid(P_PID, thr(c, i)->tid, &si,
-				   WSTOPPED | WEXITED | __WALL | WNOHANG | WNOWAIT) < 0) {
-				if (errno == ECHILD)
-					set_state(c, i, TS_GONE);
-				continue;
-			}
-			if (!si.si_pid) {
+			if (!peek_stop(c, i)) {
 				left++;
-				continue;
-			}
-			on_stop(c, i, &si, 1);
-			if (c->tc[i].st == TS_STOPPED) {
+			} else if (c->tc[i].st == TS_STOPPED) {
 				c->tc[i].late = 1;
 				release(c, i);
 			}
