@@ -62,7 +62,7 @@ LIBS = $(PKG_LIBS) $(CURSES_LIBS) -liberty -lpthread
 SRC = cli/inspect.c cli/options.c cli/stack.c cli/list.c cli/count.c cli/report.c cli/top.c \
 	attach/proc.c attach/procnet.c attach/blocked.c attach/maps.c attach/proclist.c \
 	attach/capture.c attach/gocapture.c attach/unwind.c attach/gounwind.c attach/vmread.c \
-	attach/modfile.c \
+	attach/modfile.c attach/taskiter.c \
 	symbolize/symbolize.c symbolize/gotab.c symbolize/goruntime.c symbolize/demangle.c \
 	symbolize/debugcache.c symbolize/symcache.c symbolize/perfmap.c symbolize/debuginfod.c \
 	model/model.c model/group.c model/wait.c model/top.c model/count.c model/golayout.c \

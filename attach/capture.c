@@ -760,6 +760,8 @@ static void capture_and_release(struct stopper *c, int running_pass)
 	vm_read_ranges(c->p->mm_tid, l, r, ng, c->bgot);
 	for (i = 0; i < ng; i++)
 		ts[i]->cap.stack_len = c->bgot[i];
+	if (!running_pass)
+		c->p->t_copy = now_ns();
 	/* release non-leaders first, the leader last */
 	if (!running_pass)
 		release_sleepers(c);
@@ -929,6 +931,7 @@ static void *ptrace_thread_main(void *arg)
 	open_watches(c);
 	seize_known(c);
 	seize_new(c);
+	p->t_stop = now_ns();
 	hold_for_tests(c);
 	/* running threads are captured and released first; then a Go
 	 * program's goroutines are copied while the others are held */
@@ -937,6 +940,7 @@ static void *ptrace_thread_main(void *arg)
 		go_capture(p, c->o->max_stack, running_threads(c));
 	capture_and_release(c, 0);
 	release_late(c);
+	p->t_release = now_ns();
 	c->cpu = sched_getcpu();
 	for (i = 0; i < c->nwatch; i++)
 		close(c->watch[i].fd);
@@ -1210,8 +1214,13 @@ enum attach_err capture_process(int pfd, struct process *p,
 	go_capture_prepare(p, 1, 1);
 	if (cap_start(&c, &th, &old) == 0) {
 		cap_join(&c, th, &old);
-		if (c.t_first)
+		if (c.t_first) {
 			p->stopped_ns = (c.t_last > c.t_first ? c.t_last : now_ns()) - c.t_first;
+			/* from the first stop on */
+			p->t_release -= p->t_copy;
+			p->t_copy = p->t_copy > p->t_stop ? p->t_copy - p->t_stop : 0;
+			p->t_stop = p->t_stop > c.t_first ? p->t_stop - c.t_first : 0;
+		}
 		mark_unstopped(&c);
 		drop_gone(&c);
 		rc = capture_outcome(&c);

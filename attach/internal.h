@@ -34,4 +34,20 @@ struct socktab {
 char *procnet_fd_target(int pfd, int fd, struct socktab *st);
 void procnet_release(struct socktab *st);
 
+/* taskiter.c: what a thread's stat and sched files say, for every
+ * thread of process pid at once, read by the kernel (a BPF task
+ * iterator); sorted by TID */
+struct task_fact {
+	pid_t tid;
+	char state;		/* as /proc prints it */
+	int cpu;
+	char comm[16];
+	uint64_t exec_start_ns;	/* se.exec_start */
+	uint64_t utime_ns, stime_ns;	/* not scaled as stat's are */
+	uint64_t start_boottime_ns;
+};
+/* 0 with *out (to free) and *n, or -1 when the kernel does not offer it
+ * or would not let us (not root, no BTF, older than 6.1, locked down) */
+int taskiter_read(pid_t pid, struct task_fact **out, size_t *n);
+
 #endif

@@ -293,18 +293,16 @@ static ssize_t read_task_file(int pfd, const struct proc_opts *o, pid_t tid, int
 
 /* ---- one thread ---------------------------------------------------------- */
 
-static void read_thread(int pfd, struct thread *t, const struct proc_opts *o)
+/* What a thread's stat file does not say: its system call, when it
+ * blocked (unless the task iterator said), its wait channel */
+static void read_thread_rest(int pfd, struct thread *t, const struct proc_opts *o)
 {
 	char path[96], buf[4096];
-	if (read_task_file(pfd, o, t->tid, 0, buf, sizeof(buf)) <= 0 || proc_parse_stat(buf, t) < 0) {
-		t->state = '?';
-		return;
-	}
 	if (t->state == 'Z' || t->state == 'X')
 		return;
 	if (!o->syscall_from_regs && read_task_file(pfd, o, t->tid, 1, buf, sizeof(buf)) > 0)
 		proc_parse_syscall(buf, t);
-	if (o->want_sched && t->state != 'R') {
+	if (o->want_sched && t->state != 'R' && t->exec_start_ms < 0) {
 		snprintf(path, sizeof(path), "task/%d/sched", (int)t->tid);
 		if (read_file_at(pfd, path, buf, sizeof(buf)) > 0)
 			t->exec_start_ms = proc_parse_exec_start(buf);
@@ -316,6 +314,16 @@ static void read_thread(int pfd, struct thread *t, const struct proc_opts *o)
 	}
 	if (o->want_kstack)
 		proc_read_fallback(pfd, t, 1);
+}
+
+static void read_thread(int pfd, struct thread *t, const struct proc_opts *o)
+{
+	char buf[4096];
+	if (read_task_file(pfd, o, t->tid, 0, buf, sizeof(buf)) <= 0 || proc_parse_stat(buf, t) < 0) {
+		t->state = '?';
+		return;
+	}
+	read_thread_rest(pfd, t, o);
 }
 
 /* The words around every futex wait's address, where a lock names its
@@ -554,11 +562,74 @@ static enum attach_err check_x86_64(struct process *p, struct sb *err)
 	return ATTACH_OK;
 }
 
+/*
+ * From this many threads on, their stat and sched files are not read
+ * one by one but all at once by the kernel's task iterator, where it is
+ * offered (taskiter.c): its set-up (BTF, loading the program) costs
+ * about what reading 150 threads' files does.  INSPECT_BPF=0 never
+ * uses it, INSPECT_BPF=1 at any size.
+ */
+#define BULK_MIN_THREADS 256
+
+static int bulk_wanted(const struct process *p, const struct proc_opts *o)
+{
+	const char *e = getenv("INSPECT_BPF");
+	if (o->only_tids || o->fdcache || (e && !strcmp(e, "0")))
+		return 0;
+	return (e && !strcmp(e, "1")) || p->thread_total >= BULK_MIN_THREADS;
+}
+
+/* Every thread's facts from the task iterator, checked against what its
+ * stat file said of the leader (its name and start time, which no
+ * thread changes under us but by a rename): 0, or -1 (then nothing is
+ * kept) */
+static int read_threads_bulk(int pfd, struct process *p, const struct proc_opts *o,
+			     const struct thread *leader)
+{
+	struct task_fact *f;
+	size_t n, i;
+	long hz = sysconf(_SC_CLK_TCK);
+	uint64_t tick = 1000000000ull / (uint64_t)(hz > 0 ? hz : 100);
+	int leader_ok = 0;
+	if (taskiter_read(p->pid, &f, &n) < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (f[i].tid == p->pid)
+			leader_ok = f[i].start_boottime_ns / tick == leader->starttime &&
+				    !strncmp(f[i].comm, leader->name, sizeof(f[i].comm) - 1);
+	if (!leader_ok) {
+		free(f);
+		return -1;
+	}
+	p->threads = xcalloc(n, sizeof(*p->threads));
+	for (i = 0; i < n; i++) {
+		struct thread *t = &p->threads[p->nthreads++];
+		thread_init(t, f[i].tid);
+		snprintf(t->name, sizeof(t->name), "%s", f[i].comm);
+		t->state = f[i].state;
+		t->cpu = f[i].cpu;
+		t->utime = f[i].utime_ns / tick;
+		t->stime = f[i].stime_ns / tick;
+		t->starttime = f[i].start_boottime_ns / tick;
+		t->group_threads = (long)n;
+		if (o->want_sched && t->state != 'R' && f[i].exec_start_ns)
+			t->exec_start_ms = f[i].exec_start_ns / 1e6;
+		read_thread_rest(pfd, t, o);
+	}
+	free(f);
+	p->facts_bulk = 1;
+	return 0;
+}
+
 /* Every (wanted) thread's facts; 0, or -1 when none is listed. */
-static int read_threads(int pfd, struct process *p, const struct proc_opts *o)
+static int read_threads(int pfd, struct process *p, const struct proc_opts *o,
+			const struct thread *leader)
 {
 	pid_t *tids = NULL;
-	ssize_t n = proc_list_tids(pfd, &tids), i;
+	ssize_t n, i;
+	if (bulk_wanted(p, o) && read_threads_bulk(pfd, p, o, leader) == 0)
+		return 0;
+	n = proc_list_tids(pfd, &tids);
 	if (n <= 0) {
 		free(tids);
 		return -1;
@@ -607,7 +678,7 @@ static enum attach_err proc_read_once(int pfd, struct process *p, const struct p
 	 * capture reports better */
 	if (maps_read(p->mm_dirfd, &p->maps) < 0 && (errno == ESRCH || errno == ENOENT))
 		return gone(p, err);
-	if (read_threads(pfd, p, o) < 0)
+	if (read_threads(pfd, p, o, &leader) < 0)
 		return leader.state == 'Z' ? zombie_error(p, err, zombie) : gone(p, err);
 	if (!o->syscall_from_regs)
 		proc_read_waits(pfd, p, o);

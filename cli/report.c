@@ -47,10 +47,14 @@ void report_print_stats(const struct process *p)
 		"released in batches %d (%d batches)\n",
 		p->nthreads, p->captured, p->ngroups, p->nsyms, p->scan_rounds,
 		p->signal_stops, p->paced, p->batches);
+	fprintf(stderr, "inspect: stats: threads' facts from %s\n",
+		p->facts_bulk ? "the kernel's task iterator (BPF)" : "their /proc files");
 	fprintf(stderr, "inspect: stats: proc %.2f ms, capture %.2f ms (held %.3f ms), "
 		"unwind %.2f ms, symbolize %.2f ms, render %.2f ms\n",
 		p->t_proc / 1e6, p->t_capture / 1e6, p->stopped_ns / 1e6,
 		p->t_unwind / 1e6, p->t_symbolize / 1e6, p->t_render / 1e6);
+	fprintf(stderr, "inspect: stats: held: stopping %.2f ms, copying %.2f ms, "
+		"releasing %.2f ms\n", p->t_stop / 1e6, p->t_copy / 1e6, p->t_release / 1e6);
 	if (p->go.ngs || p->go.nread)
 		fprintf(stderr, "inspect: stats: goroutines %zu read, stacks %zu KiB copied, "
 			"%zu not read (past the room or budget), %zu moved while copied\n",

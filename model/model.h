@@ -265,6 +265,8 @@ struct process {
 	struct thread *threads;
 	size_t nthreads;
 	long thread_total;	/* /proc's count (proc_opts.threads_only) */
+	int facts_bulk;		/* the threads' facts came from the kernel's
+				   task iterator, not their /proc files */
 	/* the blocked-time clock being calibrated (attach/proc.c): to be
 	 * collected by proc_blocked_times before process_clear */
 	struct calib *calib;
@@ -291,6 +293,9 @@ struct process {
 	int signal_stops;	/* signal-delivery stops seen (re-injected) */
 	int not_stopped;	/* threads that missed the stop deadline */
 	int paced, batches;	/* sleepers released in batches; the batches */
+	/* the hold's parts (ns): every thread stopped, the copies made, the
+	 * last one released */
+	uint64_t t_stop, t_copy, t_release;
 
 	/* symbolized frames keyed by PC (sorted by pc) */
 	uint64_t *sym_pcs;
