@@ -194,10 +194,11 @@ $(OUT)/demo-server: demo/demo-server.c
 deps:
 	@sh tests/deps.sh $(DEB_BUILD) $(DEB_TEST)
 
-# the Go fixtures, with each Go toolchain installed (tests/go/toolchains.sh)
+# the Go fixtures, with each Go toolchain installed (tests/go/toolchains.sh);
+# built again when a toolchain comes after them
 $(OUT)/go/.built: tests/fixtures/goleak/main.go tests/fixtures/gochurn/main.go \
 		tests/fixtures/gocgo/main.go \
-		tests/go/build-fixtures.sh
+		tests/go/build-fixtures.sh $(wildcard /var/lib/dpkg/info/golang-1.*-go.list)
 	$(say) GO $(OUT)/go
 	$(Q)sh tests/go/build-fixtures.sh $(OUT)/go >/dev/null && touch $@
 
