@@ -6,8 +6,12 @@
 #include "attach.h"
 #include "internal.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 /* A hex or decimal number at *s, which moves past it */
 static int num(const char **s, int base, uint64_t *v)
@@ -90,12 +94,59 @@ int maps_read(int pfd, struct maps *m)
 	return 0;
 }
 
+/* PROCMAP_QUERY (linux/fs.h, Linux 6.11): the mapping at one address,
+ * asked of an open maps file, for headers that lack it */
+struct procmap_query {
+	uint64_t size, query_flags, query_addr;
+	uint64_t vma_start, vma_end, vma_flags, vma_page_size, vma_offset, inode;
+	uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
+	uint64_t vma_name_addr, build_id_addr;
+};
+#define PROCMAP_QUERY_IOCTL _IOWR('f', 17, struct procmap_query)
+
+/*
+ * The same check, one question per executable file mapping: at 10,000
+ * threads the maps file has 20,000 lines, 9 ms to read, where the few
+ * mappings that matter take microseconds.  1 same, 0 changed, -1 when
+ * the kernel does not answer such questions (before 6.11).
+ */
+static int maps_unchanged_query(int dirfd, const struct maps *before)
+{
+	int fd = openat(dirfd, "maps", O_RDONLY | O_CLOEXEC), same = 1;
+	size_t i;
+	if (fd < 0)
+		return -1;
+	for (i = 0; i < before->n && same; i++) {
+		const struct mapping *m = &before->v[i];
+		struct procmap_query q;
+		if (m->perms[2] != 'x' || !m->inode)
+			continue;
+		memset(&q, 0, sizeof(q));
+		q.size = sizeof(q);
+		q.query_addr = m->start;
+		if (ioctl(fd, PROCMAP_QUERY_IOCTL, &q) < 0) {
+			if (errno != ENOENT) {
+				close(fd);
+				return -1;
+			}
+			same = 0;	/* nothing mapped there now */
+			break;
+		}
+		same = q.vma_start == m->start && q.vma_end == m->end && q.inode == m->inode;
+	}
+	close(fd);
+	return same;
+}
+
 int proc_maps_unchanged(int pfd, const struct process *p)
 {
 	struct maps now = { 0 };
 	size_t i, j, k = 0;
 	int same = 1;
 	int fd = p->mm_dirfd > 0 ? p->mm_dirfd : pfd;
+	if ((same = maps_unchanged_query(fd, &p->maps)) >= 0)
+		return same;
+	same = 1;
 	if (maps_read(fd, &now) < 0)
 		return 0;
 	/* both lists are sorted by address */

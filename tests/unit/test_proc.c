@@ -2,8 +2,11 @@
 #include "../../attach/attach.h"
 #include "unit.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 int main(void)
 {
@@ -56,6 +59,31 @@ int main(void)
 		CHECK(m.dev_major == 0x103 && m.dev_minor == 0xa && m.deleted);
 		CHECK_STR(m.path, "/tmp/a b");
 		CHECK(proc_parse_maps_line(l4, &m) < 0);
+	}
+	{
+		/* the check that the code read is still mapped, on this
+		 * process: true as it is, false once an executable file
+		 * mapping it saw is gone (asked of the kernel one mapping at
+		 * a time where it answers, else from the whole file) */
+		struct process p, q;
+		int pfd = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int efd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+		void *code;
+		process_init(&p, getpid());
+		process_init(&q, getpid());
+		p.pid_dirfd = q.pid_dirfd = pfd;
+		CHECK(pfd >= 0 && efd >= 0 && proc_read_maps(&p) == 0);
+		CHECK(proc_maps_unchanged(pfd, &p) == 1);
+		code = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, efd, 0);
+		CHECK(code != MAP_FAILED && proc_read_maps(&q) == 0);
+		CHECK(proc_maps_unchanged(pfd, &q) == 1);
+		munmap(code, 4096);
+		CHECK(proc_maps_unchanged(pfd, &q) == 0);
+		CHECK(proc_maps_unchanged(pfd, &p) == 1);
+		process_clear(&p);
+		process_clear(&q);
+		close(efd);
+		close(pfd);
 	}
 	return u_done();
 }
