@@ -827,6 +827,31 @@ static void hold_for_tests(struct stopper *c)
 
 #define STACK_GUESS 4096u
 
+/*
+ * The room the stack copies will take: for a blocked thread whose stack
+ * and thread pointers the task iterator read, what grab() will copy
+ * ([sp - 128, thread pointer), unless it runs before the stop); for the
+ * others a guess, about 2.5 KiB a thread of a pool up to its control
+ * block.  At 10,000 threads of a pool: 24 MiB where the guess alone made
+ * 40 MiB, each MiB of it huge pages to fault in, and with them, on a
+ * fragmented machine, the kernel's compaction of other processes'
+ * memory.  A thread that needs more takes a new chunk while held.
+ */
+static size_t stack_room(struct stopper *c)
+{
+	size_t i, room = 64 << 10;
+	for (i = 0; i < c->p->nthreads; i++) {
+		const struct thread *t = thr(c, i);
+		uint64_t lo = t->sp_hint - 128;
+		if (t->sp_hint > 128 && t->fsbase_hint > lo &&
+		    t->fsbase_hint - lo <= c->o->max_stack)
+			room += (size_t)((t->fsbase_hint - lo + 15) & ~15ull);
+		else
+			room += STACK_GUESS;
+	}
+	return room;
+}
+
 /* Which threads /proc saw running, and which have exited already. */
 static void mark_known(struct stopper *c)
 {
@@ -953,11 +978,9 @@ static void *ptrace_thread_main(void *arg)
 	/* the pacing of stops and release sleeps 20 us at a time: with the
 	 * default timer slack (50 us) each sleep took three times that */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
-	/* room for most threads' live stack, reserved (faulted in) before
-	 * anything is held: about 2.5 KiB a thread of a pool, up to its
-	 * control block; a pool with deeper stacks takes more chunks while
-	 * held */
-	arena_reserve(&p->stacks, p->nthreads * STACK_GUESS);
+	/* room for the threads' live stacks, reserved (faulted in) before
+	 * anything is held */
+	arena_reserve(&p->stacks, stack_room(c));
 	batch_reserve(c, p->nthreads);
 	c->deadline = now_ns() + c->o->timeout_ms * 1000000ull;
 	c->deadline_d = now_ns() + (c->o->timeout_ms < D_GRACE_MS ? c->o->timeout_ms : D_GRACE_MS) * 1000000ull;

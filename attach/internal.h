@@ -45,6 +45,10 @@ struct task_fact {
 	uint64_t exec_start_ns;	/* se.exec_start */
 	uint64_t utime_ns, stime_ns;	/* not scaled as stat's are */
 	uint64_t start_boottime_ns;
+	/* its thread pointer, and its stack pointer when it last entered
+	 * the kernel (where a blocked thread's stack ends and begins): 0
+	 * when not read */
+	uint64_t fsbase, user_sp;
 };
 /* 0 with *out (to free) and *n, or -1 when the kernel does not offer it
  * or would not let us (not root, no BTF, older than 6.1, locked down) */

@@ -614,6 +614,10 @@ static int read_threads_bulk(int pfd, struct process *p, const struct proc_opts 
 		t->group_threads = (long)n;
 		if (o->want_sched && t->state != 'R' && f[i].exec_start_ns)
 			t->exec_start_ms = f[i].exec_start_ns / 1e6;
+		if (t->state != 'R') {
+			t->sp_hint = f[i].user_sp;
+			t->fsbase_hint = f[i].fsbase;
+		}
 		read_thread_rest(pfd, t, o);
 	}
 	free(f);

@@ -257,9 +257,12 @@ struct rec {
 	uint32_t tid, state, exit_state, cpu;
 	char comm[16];
 	uint64_t exec_start, utime, stime, start_boottime;
+	uint64_t fsbase, user_sp;
 };
 
-enum field { F_TID, F_STATE, F_EXIT, F_CPU, F_COMM, F_EXEC, F_UTIME, F_STIME, F_START, NFIELDS };
+/* F_FSBASE on: what the capture's room is sized by, not needed */
+enum field { F_TID, F_STATE, F_EXIT, F_CPU, F_COMM, F_EXEC, F_UTIME, F_STIME, F_START,
+	     F_FSBASE, NFIELDS };
 
 static const struct {
 	const char *name;	/* in task_struct ("se.exec_start": in its se) */
@@ -275,6 +278,7 @@ static const struct {
 	[F_UTIME] = { "utime", 8, offsetof(struct rec, utime) },
 	[F_STIME] = { "stime", 8, offsetof(struct rec, stime) },
 	[F_START] = { "start_boottime", 8, offsetof(struct rec, start_boottime) },
+	[F_FSBASE] = { "thread.fsbase", 8, offsetof(struct rec, fsbase) },
 };
 
 /* Where field f lies in a task_struct: 0, or -1 */
@@ -308,8 +312,10 @@ static int task_field(const struct btf *b, const struct btf_type *task, enum fie
 
 /* The program: for each task, its fields into a record on the stack,
  * written to the iterator's file.  r1 is the context (struct
- * bpf_iter__task: meta, then task). */
-static size_t build_prog(struct bpf_insn *p, const uint32_t *off)
+ * bpf_iter__task: meta, then task).  With sp_off, also the user stack
+ * pointer saved at its entry to the kernel (bpf_task_pt_regs(), then
+ * pt_regs.sp at sp_off) and its thread pointer; else those are 0. */
+static size_t build_prog(struct bpf_insn *p, const uint32_t *off, int32_t sp_off)
 {
 	const int rec = -(int)sizeof(struct rec);
 	size_t k = 0;
@@ -322,6 +328,11 @@ static size_t build_prog(struct bpf_insn *p, const uint32_t *off)
 	for (f = 0; f < NFIELDS; f++) {
 		uint32_t i, step = fields[f].size > 8 ? 1 : fields[f].size;
 		int sz = step == 8 ? BPF_DW : step == 4 ? BPF_W : BPF_B;
+		if (f == F_FSBASE && sp_off < 0) {
+			p[k++] = INSN(BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0,
+				      (int16_t)(rec + (int)fields[f].at), 0);
+			continue;
+		}
 		/* the name byte by byte: the verifier allows a load of one
 		 * element of an array member */
 		for (i = 0; i < fields[f].size; i += step) {
@@ -331,6 +342,15 @@ static size_t build_prog(struct bpf_insn *p, const uint32_t *off)
 				      (int16_t)(rec + (int)(fields[f].at + i)), 0);
 		}
 	}
+	if (sp_off >= 0) {
+		p[k++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_7, 0, 0);
+		p[k++] = INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_task_pt_regs);
+		p[k++] = INSN(BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_0, BPF_REG_0, (int16_t)sp_off, 0);
+	} else {
+		p[k++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);
+	}
+	p[k++] = INSN(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, BPF_REG_0,
+		      (int16_t)(rec + (int)offsetof(struct rec, user_sp)), 0);
 	p[k++] = INSN(BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_1, BPF_REG_6, 0, 0);	/* meta->seq */
 	p[k++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
 	p[k++] = INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, rec);
@@ -378,8 +398,9 @@ static int cmp_fact(const void *a, const void *b)
 
 int taskiter_read(pid_t pid, struct task_fact **out, size_t *nout)
 {
-	struct bpf_insn prog[8 + NFIELDS * 32 + 8];
-	uint32_t off[NFIELDS], fn;
+	struct bpf_insn prog[8 + NFIELDS * 32 + 16];
+	uint32_t off[NFIELDS], fn, sp_at, sp_type;
+	int32_t sp_off = -1;
 	const struct btf_type *task;
 	union bpf_iter_link_info li;
 	union bpf_attr a;
@@ -394,25 +415,38 @@ int taskiter_read(pid_t pid, struct task_fact **out, size_t *nout)
 		return -1;
 	task = btf_resolve(&b, btf_find(&b, "task_struct", BTF_KIND_STRUCT));
 	fn = btf_find(&b, "bpf_iter_task", BTF_KIND_FUNC);
-	for (f = 0; f < NFIELDS; f++)
+	for (f = 0; f < F_FSBASE; f++)
 		if (task_field(&b, task, f, &off[f]) < 0 || off[f] > INT16_MAX - 16)
 			break;
+	/* the thread pointer and stack pointer only with both */
+	if (task_field(&b, task, F_FSBASE, &off[F_FSBASE]) == 0 && off[F_FSBASE] <= INT16_MAX &&
+	    btf_member(&b, btf_resolve(&b, btf_find(&b, "pt_regs", BTF_KIND_STRUCT)), "sp",
+		       &sp_at, &sp_type, 0) == 0 && btf_scalar_size(&b, sp_type) == 8 &&
+	    sp_at <= INT16_MAX)
+		sp_off = (int32_t)sp_at;
 	btf_close(&b);
-	if (!task || !fn || f < NFIELDS)
+	if (!task || !fn || f < F_FSBASE)
 		return -1;
 
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_TRACING;
-	a.expected_attach_type = BPF_TRACE_ITER;
-	a.attach_btf_id = fn;
-	a.insns = (uintptr_t)prog;
-	a.insn_cnt = (uint32_t)build_prog(prog, off);
-	/* the helpers it calls are for GPL-compatible programs: these few
-	 * instructions are offered under the GPL */
-	a.license = (uintptr_t)"GPL";
-	snprintf(a.prog_name, sizeof(a.prog_name), "inspect_tasks");
-	if ((pfd = sys_bpf(BPF_PROG_LOAD, &a)) < 0)
-		goto out;
+	for (;;) {
+		memset(&a, 0, sizeof(a));
+		a.prog_type = BPF_PROG_TYPE_TRACING;
+		a.expected_attach_type = BPF_TRACE_ITER;
+		a.attach_btf_id = fn;
+		a.insns = (uintptr_t)prog;
+		a.insn_cnt = (uint32_t)build_prog(prog, off, sp_off);
+		/* the helpers it calls are for GPL-compatible programs:
+		 * these few instructions are offered under the GPL */
+		a.license = (uintptr_t)"GPL";
+		snprintf(a.prog_name, sizeof(a.prog_name), "inspect_tasks");
+		if ((pfd = sys_bpf(BPF_PROG_LOAD, &a)) >= 0)
+			break;
+		/* a kernel that refuses bpf_task_pt_regs() here still
+		 * gives the rest */
+		if (sp_off < 0 || errno == EPERM)
+			goto out;
+		sp_off = -1;
+	}
 	memset(&li, 0, sizeof(li));
 	li.task.pid = (uint32_t)pid;
 	memset(&a, 0, sizeof(a));
@@ -459,6 +493,8 @@ int taskiter_read(pid_t pid, struct task_fact **out, size_t *nout)
 		t->utime_ns = r.utime;
 		t->stime_ns = r.stime;
 		t->start_boottime_ns = r.start_boottime;
+		t->fsbase = r.fsbase;
+		t->user_sp = r.user_sp;
 	}
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_fact);

@@ -206,6 +206,10 @@ struct thread {
 	uint64_t args[6];
 	uint64_t sp, pc;
 	double exec_start_ms;	/* se.exec_start, -1 when unknown */
+	/* a blocked thread's stack pointer and thread pointer as the
+	 * kernel's task iterator read them before the stop (0: not read):
+	 * the room its stack copy will take */
+	uint64_t sp_hint, fsbase_hint;
 	char *fd_target;	/* what the fd in args[0] points to */
 	/* the lock around a futex wait's address A, read after the release:
 	 * the words at [A - 12, A + 20), where the fields that name an owner
