@@ -167,8 +167,10 @@ for n in sizes:
     h, pr, ih = med(stats.get((n, "floor held"), [])), med(stats.get((n, "floor proc-read"), [])), \
         med(stats.get((n, "held"), []))
     if h and pr and ih:
-        line = "  N=%-6d raw hold %.2f ms (inspect held %.2f ms, %.2fx)  raw stat+syscall reads %.2f ms" \
-            % (n, h, ih, ih / h, pr)
+        line = "  N=%-6d raw hold %.2f ms (inspect held %.2f ms, %.2fx; its wall %.2f ms, %.2fx)" \
+            "  raw stat+syscall reads %.2f ms" \
+            % (n, h, ih, ih / h, med(results[("inspect", n)]["wall"]) * 1e3,
+               med(results[("inspect", n)]["wall"]) * 1e3 / h, pr)
         c = results.get(("count", n))
         if c and med(c["wall"]):
             line += " (inspect count %.2f ms in all)" % (med(c["wall"]) * 1e3)
