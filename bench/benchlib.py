@@ -61,6 +61,16 @@ def med(v):
     return statistics.median(v) if v else None
 
 
+def take_option(args, name, default=None):
+    """the value after `name` in args (both then taken out), or default"""
+    if name not in args:
+        return default
+    i = args.index(name)
+    value = args[i + 1]
+    del args[i:i + 2]
+    return value
+
+
 def start_target(target_bin, n, prefix, wait_s=120):
     """the target with n of what it makes; it is ready once it wrote its
     ready file.  Returns (the process, the ready file's path)"""

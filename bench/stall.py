@@ -31,16 +31,8 @@ extra = []
 if "--" in args:
     extra = args[args.index("--") + 1:]
     args = args[:args.index("--")]
-trace = None
-reps = 7
-if "--trace" in args:
-    i = args.index("--trace")
-    trace = args[i + 1]
-    del args[i:i + 2]
-if "--reps" in args:
-    i = args.index("--reps")
-    reps = int(args[i + 1])
-    del args[i:i + 2]
+trace = benchlib.take_option(args, "--trace")
+reps = int(benchlib.take_option(args, "--reps", 7))
 build, inspect = args[0], args[1]
 n = int(args[2]) if len(args) > 2 else 10000
 timeit_bin = os.path.join(build, "bench-timeit")

@@ -24,11 +24,7 @@ import time
 import benchlib
 
 args = sys.argv[1:]
-reps = 3
-if "--reps" in args:
-    i = args.index("--reps")
-    reps = int(args[i + 1])
-    del args[i:i + 2]
+reps = int(benchlib.take_option(args, "--reps", 3))
 build, inspect = args[0], args[1]
 n = int(args[2]) if len(args) > 2 else 10000
 

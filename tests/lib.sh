@@ -108,6 +108,20 @@ start_fixture() {
 	return 0
 }
 
+# wait_thread_state PID NAME STATE: until PID's thread named NAME is in
+# STATE (a letter of its stat), 5 s at most; its TID in THREAD_TID
+wait_thread_state() {
+	THREAD_TID=$(grep -lx "$2" /proc/$1/task/*/comm 2>/dev/null | cut -d/ -f5 | head -n 1)
+	[ -n "$THREAD_TID" ] || { say "# process $1 has no thread named $2"; return 1; }
+	for _wt in $(seq 1 100); do
+		[ "$(sed 's/.*) \(.\).*/\1/' /proc/$1/task/$THREAD_TID/stat 2>/dev/null)" = "$3" ] &&
+			return 0
+		sleep 0.05
+	done
+	say "# thread $2 of process $1 never in state $3"
+	return 1
+}
+
 # thread_states PID: the state letter of every thread
 thread_states() {
 	for s in /proc/$1/task/*/stat; do

@@ -101,10 +101,7 @@ test_expect_success 'job control: a job stopped with ^Z stays stopped, a bg job 
 '
 
 test_expect_success 'a thread in uninterruptible sleep does not hold the others' '
-	start_fixture dstate &&
-	tid=$(grep -l vforker /proc/$FIXTURE_PID/task/*/comm | cut -d/ -f5) &&
-	i=0; while [ "$(sed "s/.*) \(.\).*/\1/" /proc/$FIXTURE_PID/task/$tid/stat)" != D ]; do
-		i=$((i + 1)); [ $i -lt 100 ] || { echo "vforker never in D"; exit 1; }; sleep 0.05; done
+	start_fixture dstate && wait_thread_state $FIXTURE_PID vforker D &&
 	expect_status 1 "$INSPECT" stack --json $FIXTURE_PID >j.json &&
 	json_check j.json "j[\"stopped_us\"] < 200000
 and [t for t in j[\"threads\"] if t[\"name\"] == \"vforker\"][0][\"no_stack\"].startswith(\"in uninterruptible sleep\")

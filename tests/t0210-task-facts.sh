@@ -70,10 +70,7 @@ test_expect_success 'a pool of 300 threads: the iterator by default, every worke
 '
 
 test_expect_success 'a thread in uninterruptible sleep reads as D, with its wait channel, from the iterator too' '
-	start_fixture dstate &&
-	tid=$(grep -l vforker /proc/$FIXTURE_PID/task/*/comm | cut -d/ -f5) &&
-	i=0; while [ "$(sed "s/.*) \(.\).*/\1/" /proc/$FIXTURE_PID/task/$tid/stat)" != D ]; do
-		i=$((i + 1)); [ $i -lt 100 ] || { echo "vforker never in D"; exit 1; }; sleep 0.05; done
+	start_fixture dstate && wait_thread_state $FIXTURE_PID vforker D &&
 	INSPECT_BPF=1 "$INSPECT" stack --json --stats $FIXTURE_PID >j.json 2>err
 	expect_grep "task iterator" err &&
 	json_check j.json "[t for t in j[\"threads\"] if t[\"name\"] == \"vforker\"][0][\"state\"] == \"D\"
