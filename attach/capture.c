@@ -833,9 +833,9 @@ static void hold_for_tests(struct stopper *c)
  * ([sp - 128, thread pointer), unless it runs before the stop); for the
  * others a guess, about 2.5 KiB a thread of a pool up to its control
  * block.  At 10,000 threads of a pool: 24 MiB where the guess alone made
- * 40 MiB, each MiB of it huge pages to fault in, and with them, on a
- * fragmented machine, the kernel's compaction of other processes'
- * memory.  A thread that needs more takes a new chunk while held.
+ * 40 MiB, all of it pages the kernel must clear (and a virtual machine's
+ * host back) before the first stop.  A thread that needs more takes a
+ * new chunk while held.
  */
 static size_t stack_room(struct stopper *c)
 {
@@ -1271,12 +1271,16 @@ enum attach_err capture_process(int pfd, struct process *p,
 	go_capture_prepare(p, 1, 1);
 	if (cap_start(&c, &th, &old) == 0) {
 		cap_join(&c, th, &old);
-		if (c.t_first) {
+		if (c.t_first)
 			p->stopped_ns = (c.t_last > c.t_first ? c.t_last : now_ns()) - c.t_first;
-			/* from the first stop on */
+		/* the hold's parts, from the first stop on (none: nothing held) */
+		if (c.t_first && p->t_stop >= c.t_first && p->t_copy >= p->t_stop &&
+		    p->t_release >= p->t_copy) {
 			p->t_release -= p->t_copy;
-			p->t_copy = p->t_copy > p->t_stop ? p->t_copy - p->t_stop : 0;
-			p->t_stop = p->t_stop > c.t_first ? p->t_stop - c.t_first : 0;
+			p->t_copy -= p->t_stop;
+			p->t_stop -= c.t_first;
+		} else {
+			p->t_stop = p->t_copy = p->t_release = 0;
 		}
 		mark_unstopped(&c);
 		drop_gone(&c);

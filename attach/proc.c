@@ -566,8 +566,8 @@ static enum attach_err check_x86_64(struct process *p, struct sb *err)
  * From this many threads on, their stat and sched files are not read
  * one by one but all at once by the kernel's task iterator, where it is
  * offered (taskiter.c): its set-up (BTF, loading the program) costs
- * about what reading 150 threads' files does.  INSPECT_BPF=0 never
- * uses it, INSPECT_BPF=1 at any size.
+ * about what reading this many threads' files does (5-10 ms here, either
+ * way).  INSPECT_BPF=0 never uses it, INSPECT_BPF=1 at any size.
  */
 #define BULK_MIN_THREADS 256
 
