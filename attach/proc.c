@@ -614,7 +614,7 @@ static int read_threads_bulk(int pfd, struct process *p, const struct proc_opts 
 		t->group_threads = (long)n;
 		if (o->want_sched && t->state != 'R' && f[i].exec_start_ns)
 			t->exec_start_ms = f[i].exec_start_ns / 1e6;
-		if (t->state != 'R') {
+		if (t->state != 'R' && t->state != 'Z' && t->state != 'X') {
 			t->sp_hint = f[i].user_sp;
 			t->fsbase_hint = f[i].fsbase;
 		}

@@ -260,7 +260,8 @@ struct rec {
 	uint64_t fsbase, user_sp;
 };
 
-/* F_FSBASE on: what the capture's room is sized by, not needed */
+/* the fields from F_FSBASE on size the capture's room: where the
+ * kernel has no such field or refuses the helper, the rest still come */
 enum field { F_TID, F_STATE, F_EXIT, F_CPU, F_COMM, F_EXEC, F_UTIME, F_STIME, F_START,
 	     F_FSBASE, NFIELDS };
 
