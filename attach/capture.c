@@ -114,6 +114,7 @@ struct stopper {
 	size_t hcap;
 	uint64_t t_first, t_last;
 	uint64_t t_progress;	/* a seized thread last stopped or exited */
+	uint64_t t_stopped, t_copied, t_released;	/* the hold's parts' ends */
 	uint64_t deadline;	/* for every thread to stop */
 	uint64_t deadline_d;	/* for threads that were in D state */
 	int cpu;		/* where the ptrace thread ended */
@@ -782,7 +783,7 @@ static void capture_and_release(struct stopper *c, int running_pass)
 	for (i = 0; i < ng; i++)
 		ts[i]->cap.stack_len = c->bgot[i];
 	if (!running_pass)
-		c->p->t_copy = now_ns();
+		c->t_copied = now_ns();
 	/* release non-leaders first, the leader last */
 	if (!running_pass)
 		release_sleepers(c);
@@ -842,8 +843,8 @@ static size_t stack_room(struct stopper *c)
 	size_t i, room = 64 << 10;
 	for (i = 0; i < c->p->nthreads; i++) {
 		const struct thread *t = thr(c, i);
-		uint64_t lo = t->sp_hint - 128;
-		if (t->sp_hint > 128 && t->fsbase_hint > lo &&
+		uint64_t lo = t->sp - 128;
+		if (t->sp > 128 && t->fsbase_hint > lo &&
 		    t->fsbase_hint - lo <= c->o->max_stack)
 			room += (size_t)((t->fsbase_hint - lo + 15) & ~15ull);
 		else
@@ -988,7 +989,7 @@ static void *ptrace_thread_main(void *arg)
 	open_watches(c);
 	seize_known(c);
 	seize_new(c);
-	p->t_stop = now_ns();
+	c->t_stopped = now_ns();
 	hold_for_tests(c);
 	/* running threads are captured and released first; then a Go
 	 * program's goroutines are copied while the others are held */
@@ -997,7 +998,7 @@ static void *ptrace_thread_main(void *arg)
 		go_capture(p, c->o->max_stack, running_threads(c));
 	capture_and_release(c, 0);
 	release_late(c);
-	p->t_release = now_ns();
+	c->t_released = now_ns();
 	c->cpu = sched_getcpu();
 	for (i = 0; i < c->nwatch; i++)
 		close(c->watch[i].fd);
@@ -1274,13 +1275,11 @@ enum attach_err capture_process(int pfd, struct process *p,
 		if (c.t_first)
 			p->stopped_ns = (c.t_last > c.t_first ? c.t_last : now_ns()) - c.t_first;
 		/* the hold's parts, from the first stop on (none: nothing held) */
-		if (c.t_first && p->t_stop >= c.t_first && p->t_copy >= p->t_stop &&
-		    p->t_release >= p->t_copy) {
-			p->t_release -= p->t_copy;
-			p->t_copy -= p->t_stop;
-			p->t_stop -= c.t_first;
-		} else {
-			p->t_stop = p->t_copy = p->t_release = 0;
+		if (c.t_first && c.t_stopped >= c.t_first && c.t_copied >= c.t_stopped &&
+		    c.t_released >= c.t_copied) {
+			p->t_stop = c.t_stopped - c.t_first;
+			p->t_copy = c.t_copied - c.t_stopped;
+			p->t_release = c.t_released - c.t_copied;
 		}
 		mark_unstopped(&c);
 		drop_gone(&c);

@@ -614,8 +614,10 @@ static int read_threads_bulk(int pfd, struct process *p, const struct proc_opts 
 		t->group_threads = (long)n;
 		if (o->want_sched && t->state != 'R' && f[i].exec_start_ns)
 			t->exec_start_ms = f[i].exec_start_ns / 1e6;
+		/* the stack pointer at its entry to the kernel, as the
+		 * syscall file gives it; a running thread's is stale */
 		if (t->state != 'R' && t->state != 'Z' && t->state != 'X') {
-			t->sp_hint = f[i].user_sp;
+			t->sp = f[i].user_sp;
 			t->fsbase_hint = f[i].fsbase;
 		}
 		read_thread_rest(pfd, t, o);

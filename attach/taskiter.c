@@ -407,7 +407,7 @@ int taskiter_read(pid_t pid, struct task_fact **out, size_t *nout)
 	union bpf_attr a;
 	struct btf b;
 	struct task_fact *v = NULL;
-	size_t n = 0, cap = 0, len = 0, bufcap = 64 * 1024, i;
+	size_t n = 0, len = 0, bufcap = 64 * 1024, i;
 	unsigned char *buf = NULL;
 	int f, pfd = -1, lfd = -1, ifd = -1, rc = -1;
 	ssize_t got;
@@ -478,13 +478,12 @@ int taskiter_read(pid_t pid, struct task_fact **out, size_t *nout)
 	}
 	if (len % sizeof(struct rec))
 		goto out;
-	for (i = 0; i < len / sizeof(struct rec); i++) {
+	n = len / sizeof(struct rec);
+	v = xcalloc(n ? n : 1, sizeof(*v));
+	for (i = 0; i < n; i++) {
 		struct rec r;
-		struct task_fact *t;
+		struct task_fact *t = &v[i];
 		memcpy(&r, buf + i * sizeof(r), sizeof(r));
-		grow((void **)&v, &cap, n, sizeof(*v));
-		t = &v[n++];
-		memset(t, 0, sizeof(*t));
 		t->tid = (pid_t)r.tid;
 		t->state = state_letter(r.state, r.exit_state);
 		t->cpu = (int)r.cpu;

@@ -206,10 +206,10 @@ struct thread {
 	uint64_t args[6];
 	uint64_t sp, pc;
 	double exec_start_ms;	/* se.exec_start, -1 when unknown */
-	/* a blocked thread's stack pointer and thread pointer as the
-	 * kernel's task iterator read them before the stop (0: not read):
-	 * the room its stack copy will take */
-	uint64_t sp_hint, fsbase_hint;
+	/* a blocked thread's thread pointer as the kernel's task iterator
+	 * read it before the stop (0: not read); with sp, the room its
+	 * stack copy will take */
+	uint64_t fsbase_hint;
 	char *fd_target;	/* what the fd in args[0] points to */
 	/* the lock around a futex wait's address A, read after the release:
 	 * the words at [A - 12, A + 20), where the fields that name an owner
@@ -297,8 +297,8 @@ struct process {
 	int signal_stops;	/* signal-delivery stops seen (re-injected) */
 	int not_stopped;	/* threads that missed the stop deadline */
 	int paced, batches;	/* sleepers released in batches; the batches */
-	/* the hold's parts (ns): every thread stopped, the copies made, the
-	 * last one released */
+	/* the hold's parts (ns): stopping every thread, copying, releasing;
+	 * 0 when nothing was held */
 	uint64_t t_stop, t_copy, t_release;
 
 	/* symbolized frames keyed by PC (sorted by pc) */
