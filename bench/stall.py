@@ -8,12 +8,18 @@ raw stop/copy/release loop), and `inspect stack --stats`.  Prints each
 run's stall and wall, then the median and the worst of each, and
 inspect's stall above the no-op's.
 
+With --settle S, each run waits S seconds first: long enough (2 s or
+more) and a virtual machine that reports its free pages to its host (as
+this one does) has given back what the runs before freed, so that every
+page a run touches is new to the host, as in `make bench`, where
+eu-stack's 12 s at 10,000 threads separate inspect's runs.
+
 With --trace FILE, a first inspect run (the target's first, as in
 `make bench`) is recorded by `perf sched record` (the scheduler's own trace: sched_switch, sched_wakeup, ...) and
 the busy thread's longest gaps are printed from it: who ran on its CPU
 meanwhile, so that a stall can be put down to its cause.
 
-Usage: stall.py BUILD-DIR INSPECT [N] [--reps K] [--trace FILE] [-- INSPECT-ARGS...]
+Usage: stall.py BUILD-DIR INSPECT [N] [--reps K] [--settle S] [--trace FILE] [-- INSPECT-ARGS...]
 A benchmark helper: nothing in `make check` depends on it.
 """
 import os
@@ -33,6 +39,7 @@ if "--" in args:
     args = args[:args.index("--")]
 trace = benchlib.take_option(args, "--trace")
 reps = int(benchlib.take_option(args, "--reps", 7))
+settle = float(benchlib.take_option(args, "--settle", 0))
 build, inspect = args[0], args[1]
 n = int(args[2]) if len(args) > 2 else 10000
 timeit_bin = os.path.join(build, "bench-timeit")
@@ -65,6 +72,7 @@ tools = [("noop", ["true"]), ("floor", [floor_bin, str(pid)]),
 res = {}
 for r in range(reps):
     for name, cmd in tools:
+        time.sleep(settle)
         os.kill(pid, signal.SIGUSR2)
         time.sleep(0.05)
         wall, rss, err = benchlib.run(timeit_bin, cmd, 300)
