@@ -142,6 +142,12 @@ enum attach_err capture_process(int pfd, struct process *p,
 void unwind_process(struct process *p, const struct go_frames *go, size_t max_depth);
 void go_unwind(struct process *p, const struct go_frames *go, size_t max_depth);
 
+/* Unwind one thread's copy (cap: registers, stack bytes) as above, for
+ * what it shows of the stack's layout: 0 with *end the end of the
+ * highest bytes of the copy the walk read, when it ended at an outermost
+ * frame; -1 when it did not. */
+int unwind_copy_end(struct process *p, const struct capture *cap, uint64_t *end);
+
 /* A Go program's goroutines (gocapture.c).  prepare: make room for them
  * (stacks: for their stacks too; held: in memory already touched, for a
  * capture while the threads are held) before the threads are held.  capture:

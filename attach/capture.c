@@ -118,10 +118,15 @@ struct stopper {
 	uint64_t deadline;	/* for every thread to stop */
 	uint64_t deadline_d;	/* for threads that were in D state */
 	int cpu;		/* where the ptrace thread ended */
-	/* the stack copies' batch, made before anything is held */
+	/* the stack copies' batch, made before anything is held; btrim:
+	 * which copies end at the first frame (see learn_frames_top) */
 	struct thread **bt;
 	struct iovec *bl, *br;
 	size_t *bgot, bcap;
+	uint8_t *btrim;
+	/* where a thread's frames end, this far below its thread pointer,
+	 * and the word just below that end; top_gap 0 when not known */
+	uint64_t top_gap, top_word;
 	size_t win[STOP_WINDOW];	/* interrupted, not seen stopped yet */
 	uint64_t win_t[STOP_WINDOW];	/* when each was interrupted */
 	size_t nwin;
@@ -574,14 +579,15 @@ static void wait_stops(struct stopper *c)
 
 /* Registers of thread i, and where its stack copy goes (t->cap.stack,
  * stack_lo; stack_len is the size wanted until the bytes are read). */
-static void grab(struct stopper *c, size_t i)
+static int grab(struct stopper *c, size_t i)
 {
 	struct thread *t = thr(c, i);
 	struct iovec iov = { &t->cap.regs, sizeof(t->cap.regs) };
 	const struct mapping *m;
 	uint64_t lo, hi;
+	int trimmed = 0;
 	if (ptrace(PTRACE_GETREGSET, t->tid, (void *)NT_PRSTATUS, &iov) < 0)
-		return;
+		return 0;
 	if (t->syscall_nr == SYSCALL_UNKNOWN) {
 		/* what /proc/TID/syscall would say of the stopped thread:
 		 * orig_rax is the system call it is in (the result, -ERESTART*,
@@ -607,12 +613,46 @@ static void grab(struct stopper *c, size_t i)
 	/* the thread pointer: glibc (and musl) put a thread's control block
 	 * at the top of its stack mapping, above every frame; about 2.3 KiB
 	 * of each copy that no unwind reads */
-	if (t->cap.regs.fs_base > lo && t->cap.regs.fs_base < hi)
+	if (t->cap.regs.fs_base > lo && t->cap.regs.fs_base < hi) {
 		hi = t->cap.regs.fs_base;
+		/* and no further than where its first frame begins, when
+		 * its copy is checked to end as the probe's did */
+		if (c->top_gap && hi - lo > c->top_gap + 8) {
+			hi -= c->top_gap;
+			trimmed = 1;
+		}
+	}
 	t->cap.stack = arena_alloc(&c->p->stacks, hi - lo);
 	t->cap.stack_lo = lo;
 	t->cap.stack_len = hi - lo;
 	t->cap.ok = 1;
+	return trimmed;
+}
+
+/*
+ * A copy that ends at the first frame (grab) is kept when its last word
+ * is the probe's (the return address its first frame was called from);
+ * else the thread is not laid out as the probe's were, and its stack is
+ * copied up to its thread pointer after all.
+ */
+static void check_trimmed(struct stopper *c, struct thread *t)
+{
+	uint64_t word, lo = t->cap.stack_lo, len = t->cap.stack_len;
+	struct iovec l, r;
+	size_t got;
+	c->p->stacks_trimmed++;
+	memcpy(&word, t->cap.stack + len - 8, 8);
+	if (word == c->top_word)
+		return;
+	c->p->stacks_trimmed--;
+	c->p->stacks_untrimmed++;
+	len += c->top_gap;
+	t->cap.stack = arena_alloc(&c->p->stacks, len);
+	l.iov_base = t->cap.stack;
+	r.iov_base = (void *)(uintptr_t)lo;
+	l.iov_len = r.iov_len = len;
+	vm_read_ranges(c->p->mm_tid, &l, &r, 1, &got);
+	t->cap.stack_len = got;
 }
 
 static void release(struct stopper *c, size_t i)
@@ -753,6 +793,7 @@ static void batch_reserve(struct stopper *c, size_t n)
 	c->bl = xrealloc_array(c->bl, n, sizeof(*c->bl));
 	c->br = xrealloc_array(c->br, n, sizeof(*c->br));
 	c->bgot = xrealloc_array(c->bgot, n, sizeof(*c->bgot));
+	c->btrim = xrealloc_array(c->btrim, n, sizeof(*c->btrim));
 	c->bcap = n;
 }
 
@@ -769,7 +810,7 @@ static void capture_and_release(struct stopper *c, int running_pass)
 		if (c->tc[i].st == TS_STOPPED && c->tc[i].running == running_pass &&
 		    !c->p->exec_seen && c->rc == ATTACH_OK) {
 			struct thread *t = thr(c, i);
-			grab(c, i);
+			c->btrim[ng] = (uint8_t)grab(c, i);
 			if (!t->cap.ok)
 				continue;
 			l[ng].iov_base = t->cap.stack;
@@ -780,8 +821,13 @@ static void capture_and_release(struct stopper *c, int running_pass)
 	/* a short copy keeps what it got: registers alone still give the
 	 * top frame */
 	vm_read_ranges(c->p->mm_tid, l, r, ng, c->bgot);
-	for (i = 0; i < ng; i++)
+	for (i = 0; i < ng; i++) {
+		int whole = c->bgot[i] == ts[i]->cap.stack_len;
 		ts[i]->cap.stack_len = c->bgot[i];
+		if (c->btrim[i] && whole)
+			check_trimmed(c, ts[i]);
+		c->p->stack_bytes += ts[i]->cap.stack_len;
+	}
 	if (!running_pass)
 		c->t_copied = now_ns();
 	/* release non-leaders first, the leader last */
@@ -829,26 +875,113 @@ static void hold_for_tests(struct stopper *c)
 #define STACK_GUESS 4096u
 
 /*
+ * grab() copies a thread's stack from below its stack pointer up to its
+ * thread pointer.  glibc and musl put a thread's static TLS there, above
+ * its first frame, and no unwind reads it: at 10,000 threads of the
+ * benchmark's pool, 1.8 KiB of each 2.3 KiB copy, 18 MiB of pages to
+ * fault in before the stop (where a virtual machine's host gave the
+ * memory back, about 1.4 ms a MiB here) and to copy while held.  The
+ * first frame begins at the same distance below the thread pointer in
+ * every thread a process's libc started, and the word just below is the
+ * same return address (into clone3).  Both are learnt here, before the
+ * stop, by unwinding the live stacks of two blocked threads, which must
+ * agree; grab() then stops each copy there, and a copy that does not end
+ * in that word is made again up to the thread pointer (check_trimmed).
+ * A thread whose frames lie elsewhere (Go's, a coroutine's, one on a
+ * signal stack) has its thread pointer outside its copy: nothing cut.
+ */
+#define PROBES 2
+
+static int probe_thread(struct stopper *c, const struct thread *t, uint64_t *gap,
+			uint64_t *word)
+{
+	struct process *p = c->p;
+	struct thread now;
+	struct capture cap;
+	const struct mapping *m;
+	char path[64], *buf;
+	uint64_t lo, end;
+	size_t got;
+	struct iovec l, r;
+	int rc = -1;
+	snprintf(path, sizeof(path), "task/%d/syscall", (int)t->tid);
+	if (!(buf = slurp_at(c->pfd, path, 4096, NULL)))
+		return -1;
+	memset(&now, 0, sizeof(now));
+	proc_parse_syscall(buf, &now);
+	free(buf);
+	/* blocked in a system call, its stack where the iterator saw it */
+	if (now.syscall_nr < 0 || now.sp != t->sp || !now.pc || t->sp <= 128)
+		return -1;
+	lo = t->sp - 128;
+	memset(&cap, 0, sizeof(cap));
+	cap.regs.rsp = t->sp;
+	cap.regs.rip = now.pc;
+	cap.regs.fs_base = t->fsbase_hint;
+	cap.stack_lo = lo;
+	cap.stack_len = t->fsbase_hint - lo;
+	cap.stack = xmalloc(cap.stack_len);
+	l.iov_base = cap.stack;
+	r.iov_base = (void *)(uintptr_t)lo;
+	l.iov_len = r.iov_len = cap.stack_len;
+	vm_read_ranges(p->mm_tid, &l, &r, 1, &got);
+	cap.ok = got == cap.stack_len;
+	if (cap.ok && unwind_copy_end(p, &cap, &end) == 0 && end >= lo + 8 &&
+	    end < t->fsbase_hint) {
+		memcpy(word, cap.stack + (end - 8 - lo), 8);
+		*gap = t->fsbase_hint - end;
+		m = maps_find(&p->maps, *word);
+		rc = m && m->perms[2] == 'x' ? 0 : -1;
+	}
+	free(cap.stack);
+	return rc;
+}
+
+static void learn_frames_top(struct stopper *c)
+{
+	const struct process *p = c->p;
+	size_t i, tried = 0, agreed = 0;
+	uint64_t gap, word;
+	for (i = 0; i < p->nthreads && tried < 2 * PROBES && agreed < PROBES; i++) {
+		const struct thread *t = &p->threads[i];
+		if (t->tid == p->pid || t->state != 'S' || !t->sp || t->fsbase_hint <= t->sp ||
+		    t->fsbase_hint - t->sp > c->o->max_stack)
+			continue;
+		tried++;
+		if (probe_thread(c, t, &gap, &word) < 0)
+			continue;
+		if (agreed && (gap != c->top_gap || word != c->top_word))
+			break;
+		c->top_gap = gap;
+		c->top_word = word;
+		agreed++;
+	}
+	if (agreed < PROBES)
+		c->top_gap = 0;
+}
+
+/*
  * The room the stack copies will take: for a blocked thread whose stack
  * and thread pointers the task iterator read, what grab() will copy
- * ([sp - 128, thread pointer), unless it runs before the stop); for the
- * others a guess, about 2.5 KiB a thread of a pool up to its control
- * block.  At 10,000 threads of a pool: 24 MiB where the guess alone made
- * 40 MiB, all of it pages the kernel must clear (and a virtual machine's
- * host back) before the first stop.  A thread that needs more takes a
- * new chunk while held.
+ * ([sp - 128, thread pointer), less what learn_frames_top found, unless
+ * it runs before the stop); for the others a guess, about 2.5 KiB a
+ * thread of a pool up to its control block.  At 10,000 threads of a
+ * pool: 5.9 MiB where the guess alone made 40 MiB.  A thread that needs
+ * more takes a new chunk while held.
  */
 static size_t stack_room(struct stopper *c)
 {
 	size_t i, room = 64 << 10;
 	for (i = 0; i < c->p->nthreads; i++) {
 		const struct thread *t = thr(c, i);
-		uint64_t lo = t->sp - 128;
-		if (t->sp > 128 && t->fsbase_hint > lo &&
-		    t->fsbase_hint - lo <= c->o->max_stack)
-			room += (size_t)((t->fsbase_hint - lo + 15) & ~15ull);
-		else
+		uint64_t lo = t->sp - 128, hi = t->fsbase_hint;
+		if (t->sp > 128 && hi > lo && hi - lo <= c->o->max_stack) {
+			if (c->top_gap && hi - lo > c->top_gap + 8)
+				hi -= c->top_gap;
+			room += (size_t)((hi - lo + 15) & ~15ull);
+		} else {
 			room += STACK_GUESS;
+		}
 	}
 	return room;
 }
@@ -981,6 +1114,7 @@ static void *ptrace_thread_main(void *arg)
 	prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 	/* room for the threads' live stacks, reserved (faulted in) before
 	 * anything is held */
+	learn_frames_top(c);
 	arena_reserve(&p->stacks, stack_room(c));
 	batch_reserve(c, p->nthreads);
 	c->deadline = now_ns() + c->o->timeout_ms * 1000000ull;
@@ -1243,6 +1377,7 @@ static void stopper_release(struct stopper *c)
 	free(c->bl);
 	free(c->br);
 	free(c->bgot);
+	free(c->btrim);
 }
 
 enum attach_err capture_process(int pfd, struct process *p,

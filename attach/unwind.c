@@ -90,6 +90,7 @@ struct uctx {
 	size_t npcinfo, pcinfo_cap;	/* cap: a power of two */
 	struct modfiles files;
 	const struct go_frames *go;	/* a Go program's frame tables, or NULL */
+	uint64_t copy_end;	/* the highest byte of the copy read, + 1 */
 };
 
 /*
@@ -150,6 +151,8 @@ static int read_mem(struct uctx *u, uint64_t addr, void *out, size_t n)
 	if (addr >= c->stack_lo && addr + n <= c->stack_lo + c->stack_len &&
 	    addr + n > addr) {
 		memcpy(out, c->stack + (addr - c->stack_lo), n);
+		if (addr + n > u->copy_end)
+			u->copy_end = addr + n;
 		return 0;
 	}
 	if (addr >= TABLE_BASE) {
@@ -795,18 +798,37 @@ static void unwind_thread(struct uctx *u, unw_addr_space_t as, size_t max_depth)
 	}
 }
 
+static void uctx_open(struct uctx *u, struct process *p, const struct go_frames *go)
+{
+	memset(u, 0, sizeof(*u));
+	u->p = p;
+	u->go = go;
+	u->pages = xcalloc(NPAGES, sizeof(*u->pages));
+	build_modules(u);
+	modfiles_init(&u->files, p->mm_dirfd > 0 ? p->mm_dirfd : p->pid_dirfd, MODFILE_MAX_SIZE);
+}
+
+static void uctx_close(struct uctx *u)
+{
+	size_t i;
+	for (i = 0; i < NPAGES; i++)
+		free(u->pages[i].data);
+	free(u->pages);
+	for (i = 0; i < u->modules.n; i++)
+		free(u->mods[i].table);
+	free(u->mods);
+	modules_release(&u->modules);
+	free(u->pcinfo);
+	modfiles_release(&u->files);
+}
+
 void unwind_process(struct process *p, const struct go_frames *go, size_t max_depth)
 {
 	struct uctx u;
 	unw_addr_space_t as;
 	size_t i;
 	uint64_t t0 = now_ns();
-	memset(&u, 0, sizeof(u));
-	u.p = p;
-	u.go = go;
-	u.pages = xcalloc(NPAGES, sizeof(*u.pages));
-	build_modules(&u);
-	modfiles_init(&u.files, p->mm_dirfd > 0 ? p->mm_dirfd : p->pid_dirfd, MODFILE_MAX_SIZE);
+	uctx_open(&u, p, go);
 	as = unw_create_addr_space(&accessors, 0);
 	if (as) {
 		unw_set_caching_policy(as, UNW_CACHE_PER_THREAD);
@@ -818,16 +840,34 @@ void unwind_process(struct process *p, const struct go_frames *go, size_t max_de
 		unwinding = 0;
 		unw_destroy_addr_space(as);
 	}
-	for (i = 0; i < NPAGES; i++)
-		free(u.pages[i].data);
-	free(u.pages);
-	for (i = 0; i < u.modules.n; i++)
-		free(u.mods[i].table);
-	free(u.mods);
-	modules_release(&u.modules);
-	free(u.pcinfo);
-	modfiles_release(&u.files);
+	uctx_close(&u);
 	if (go)
 		go_unwind(p, go, max_depth);
 	p->t_unwind = now_ns() - t0;
+}
+
+int unwind_copy_end(struct process *p, const struct capture *cap, uint64_t *end)
+{
+	struct uctx u;
+	struct thread t;
+	unw_addr_space_t as;
+	int ok = 0;
+	uctx_open(&u, p, NULL);
+	memset(&t, 0, sizeof(t));
+	t.cap = *cap;
+	u.t = &t;
+	if ((as = unw_create_addr_space(&accessors, 0))) {
+		unwinding = 1;
+		unwind_thread(&u, as, 256);
+		unwinding = 0;
+		unw_destroy_addr_space(as);
+		/* a walk that ended at the outermost frame, by its CFI */
+		ok = !t.unwind_stop && t.npcs >= 2 && u.copy_end > cap->regs.rsp;
+	}
+	*end = u.copy_end;
+	free(t.pcs);
+	free(t.activation);
+	free(t.unwind_stop);
+	uctx_close(&u);
+	return ok ? 0 : -1;
 }

@@ -55,6 +55,9 @@ void report_print_stats(const struct process *p)
 		p->t_unwind / 1e6, p->t_symbolize / 1e6, p->t_render / 1e6);
 	fprintf(stderr, "inspect: stats: held: stopping %.2f ms, copying %.2f ms, "
 		"releasing %.2f ms\n", p->t_stop / 1e6, p->t_copy / 1e6, p->t_release / 1e6);
+	fprintf(stderr, "inspect: stats: threads' stacks %zu KiB copied, %d ended at the "
+		"first frame, %d copied whole after the check\n", p->stack_bytes / 1024,
+		p->stacks_trimmed, p->stacks_untrimmed);
 	if (p->go.ngs || p->go.nread)
 		fprintf(stderr, "inspect: stats: goroutines %zu read, stacks %zu KiB copied, "
 			"%zu not read (past the room or budget), %zu moved while copied\n",

@@ -271,6 +271,10 @@ struct process {
 	long thread_total;	/* /proc's count (proc_opts.threads_only) */
 	int facts_bulk;		/* the threads' facts came from the kernel's
 				   task iterator, not their /proc files */
+	/* the threads' stack copies: bytes in all, how many ended at the
+	 * first frame, how many were copied whole after the check */
+	size_t stack_bytes;
+	int stacks_trimmed, stacks_untrimmed;
 	/* the blocked-time clock being calibrated (attach/proc.c): to be
 	 * collected by proc_blocked_times before process_clear */
 	struct calib *calib;

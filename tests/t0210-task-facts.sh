@@ -78,6 +78,43 @@ and [t for t in j[\"threads\"] if t[\"name\"] == \"vforker\"][0][\"no_stack\"].s
 	sleep 0.1 && check_healthy $FIXTURE_PID
 '
 
+# same_stacks A.json B.json: every thread has the same frames (function,
+# file, line) in both
+same_stacks() {
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+def frames(j):
+    return {t["tid"]: [(f.get("function"), f.get("file"), f.get("line")) for f in t["frames"]]
+            for t in j["threads"]}
+fa, fb = frames(a), frames(b)
+bad = [tid for tid in fa if fa[tid] != fb.get(tid)]
+for tid in bad[:3]:
+    print(tid, fa[tid], "against", fb.get(tid))
+print(len(fa), "threads,", len(bad), "with other frames")
+sys.exit(1 if bad or not fa else 0)
+PY
+}
+
+test_expect_success 'a pool of 300: each stack copy ends at the first frame, and every stack is the one the whole copy gives' '
+	start_fixture pool 300 busy &&
+	"$INSPECT" stack --json --stats $FIXTURE_PID >cut.json 2>cut.err &&
+	INSPECT_BPF=0 "$INSPECT" stack --json --stats $FIXTURE_PID >whole.json 2>whole.err &&
+	expect_grep "3[0-9][0-9] ended at the first frame, 0 copied whole after the check" cut.err &&
+	expect_grep " 0 ended at the first frame" whole.err &&
+	same_stacks cut.json whole.json &&
+	json_check cut.json "len([t for t in j[\"threads\"] if [f[\"function\"] for f in t[\"frames\"]][-3:] == [\"pool_worker\", \"start_thread\", \"__clone3\"]]) == 300" &&
+	check_healthy $FIXTURE_PID
+'
+
+test_expect_success 'a thread laid out unlike libc'"'"'s (its thread pointer in its stack, its frames just below) is copied whole, all its frames there' '
+	start_fixture pool 300 oddtls &&
+	"$INSPECT" stack --json --stats $FIXTURE_PID >j.json 2>err &&
+	expect_grep "300 ended at the first frame, 1 copied whole after the check" err &&
+	json_check j.json "[f[\"function\"] for f in [t for t in j[\"threads\"] if t[\"name\"] == \"oddtls\"][0][\"frames\"]] == [\"odd_wait\", \"odd_worker\", \"__clone\"]" &&
+	check_healthy $FIXTURE_PID
+'
+
 test_expect_success 'not root: the /proc files are read, with the same result' '
 	u=$TMP/unpriv && mkdir -p $u && chmod 755 "$TMP" &&
 	cp "$INSPECT" "$FIX/pool" $u/ && chown -R 65534:65534 $u &&
