@@ -96,6 +96,7 @@ struct tctl {
 	int sig;		/* signal to hand back at detach */
 	int running;		/* was running before the stop */
 	int late;		/* stopped only after the others were released */
+	int unreaped;		/* its event stop's report still sits in the kernel */
 };
 
 /* The state of one capture, shared by the calling thread and the ptrace
@@ -109,6 +110,7 @@ struct stopper {
 	struct tctl *tc;	/* parallel to p->threads */
 	size_t nalloc;		/* of p->threads and tc */
 	int sigstop_held;	/* an unreaped signal-delivery stop exists */
+	size_t unreaped;	/* event stops not reaped yet (reap_stops) */
 	size_t pending, pending_d;	/* seized, not stopped yet (D: in D state) */
 	ssize_t *hash;		/* TID -> index into threads, open addressing */
 	size_t hcap;
@@ -372,6 +374,16 @@ static int is_exit(const siginfo_t *si)
 	       si->si_code == CLD_DUMPED;
 }
 
+/* Thread i's event stop report is gone (reaped with its exit, or
+ * dropped by the detach) */
+static void forget_report(struct stopper *c, size_t i)
+{
+	if (c->tc[i].unreaped) {
+		c->tc[i].unreaped = 0;
+		c->unreaped--;
+	}
+}
+
 /* Handle one stop report for thread i.  `peeked` says the report was
  * read with WNOWAIT and still sits in the kernel. */
 static void on_stop(struct stopper *c, size_t i, const siginfo_t *si, int peeked)
@@ -386,6 +398,7 @@ static void on_stop(struct stopper *c, size_t i, const siginfo_t *si, int peeked
 			memset(&tmp, 0, sizeof(tmp));
 			waitid(P_PID, tid, &tmp, WEXITED | __WALL | WNOHANG);
 		}
+		forget_report(c, i);
 		set_state(c, i, TS_GONE);
 		return;
 	}
@@ -398,9 +411,13 @@ static void on_stop(struct stopper *c, size_t i, const siginfo_t *si, int peeked
 		c->p->signal_stops++;
 		return;
 	}
-	if (peeked) {
-		memset(&tmp, 0, sizeof(tmp));
-		waitid(P_PID, tid, &tmp, WSTOPPED | __WALL | WNOHANG);
+	/* an event stop's report is reaped only before a wait that would
+	 * see it again (reap_stops): the thread is stopped all the same,
+	 * and a detach drops the report; one more wait a thread, 10,000 at
+	 * 10,000 threads, kept every other thread held meanwhile */
+	if (peeked && !c->tc[i].unreaped) {
+		c->tc[i].unreaped = 1;
+		c->unreaped++;
 	}
 	set_state(c, i, TS_STOPPED);
 	c->tc[i].sig = 0;
@@ -428,6 +445,21 @@ static int peek_stop(struct stopper *c, size_t i)
 }
 
 #define EXIT_SCAN_AFTER_NS 2000000ull
+
+/* Reap the event stops on_stop left in the kernel, before a wait on
+ * P_ALL, which would otherwise return the first of them every time. */
+static void reap_stops(struct stopper *c)
+{
+	size_t i;
+	for (i = 0; i < c->p->nthreads && c->unreaped; i++)
+		if (c->tc[i].unreaped) {
+			siginfo_t si;
+			memset(&si, 0, sizeof(si));
+			waitid(P_PID, thr(c, i)->tid, &si, WSTOPPED | __WALL | WNOHANG);
+			c->tc[i].unreaped = 0;
+			c->unreaped--;
+		}
+}
 
 /* Collect stop and exit reports.  Note that for a tracee the kernel
  * reports ptrace stops even to a wait for WEXITED only, so every wait
@@ -457,6 +489,7 @@ static void poll_stops(struct stopper *c)
 	while (!c->sigstop_held && c->pending && now_ns() - c->t_progress > EXIT_SCAN_AFTER_NS) {
 		siginfo_t si;
 		ssize_t k;
+		reap_stops(c);
 		memset(&si, 0, sizeof(si));
 		if (waitid(P_ALL, 0, &si, WEXITED | WSTOPPED | __WALL | WNOHANG | WNOWAIT) < 0 ||
 		    !si.si_pid)
@@ -663,6 +696,7 @@ static void release(struct stopper *c, size_t i)
 	if (ptrace(PTRACE_DETACH, tid, 0, (void *)(long)c->tc[i].sig) < 0 && errno != ESRCH) {
 		/* nothing else can be done: our thread's exit detaches it */
 	}
+	forget_report(c, i);
 	set_state(c, i, TS_DONE);
 	c->t_last = now_ns();
 }
