@@ -97,6 +97,7 @@ struct tctl {
 	int running;		/* was running before the stop */
 	int late;		/* stopped only after the others were released */
 	int unreaped;		/* its event stop's report still sits in the kernel */
+	int have_regs;		/* its registers came from the task iterator */
 };
 
 /* The state of one capture, shared by the calling thread and the ptrace
@@ -129,6 +130,8 @@ struct stopper {
 	/* where a thread's frames end, this far below its thread pointer,
 	 * and the word just below that end; top_gap 0 when not known */
 	uint64_t top_gap, top_word;
+	/* the task iterator's link for the held threads' registers, or -1 */
+	int regs_link;
 	size_t win[STOP_WINDOW];	/* interrupted, not seen stopped yet */
 	uint64_t win_t[STOP_WINDOW];	/* when each was interrupted */
 	size_t nwin;
@@ -619,7 +622,7 @@ static int grab(struct stopper *c, size_t i)
 	const struct mapping *m;
 	uint64_t lo, hi;
 	int trimmed = 0;
-	if (ptrace(PTRACE_GETREGSET, t->tid, (void *)NT_PRSTATUS, &iov) < 0)
+	if (!c->tc[i].have_regs && ptrace(PTRACE_GETREGSET, t->tid, (void *)NT_PRSTATUS, &iov) < 0)
 		return 0;
 	if (t->syscall_nr == SYSCALL_UNKNOWN) {
 		/* what /proc/TID/syscall would say of the stopped thread:
@@ -831,6 +834,48 @@ static void batch_reserve(struct stopper *c, size_t n)
 	c->bcap = n;
 }
 
+static void take_regs(void *arg, pid_t tid, int traced, const struct user_regs_struct *r)
+{
+	struct stopper *c = arg;
+	ssize_t i = find_tid(c, tid);
+	if (i < 0 || !traced || c->tc[i].st != TS_STOPPED || c->tc[i].running)
+		return;
+	thr(c, (size_t)i)->cap.regs = *r;
+	c->tc[i].have_regs = 1;
+}
+
+/*
+ * The held sleepers' registers, all in one read of the task iterator
+ * (taskiter.c), where the facts came from it too: one GETREGSET a
+ * thread took 27 ms of the hold at 10,000 threads.  Trusted only when
+ * the first thread's are what GETREGSET gives; else, or where anything
+ * fails, each thread's are asked for as before.
+ */
+static void read_regs(struct stopper *c)
+{
+	size_t i, n = 0;
+	int same = 0;
+	if (c->regs_link < 0)
+		return;
+	if (taskiter_regs_read(c->regs_link, take_regs, c) == 0)
+		for (i = 0; i < c->p->nthreads; i++) {
+			struct user_regs_struct r;
+			struct iovec iov = { &r, sizeof(r) };
+			if (!c->tc[i].have_regs)
+				continue;
+			if (!n++)
+				same = ptrace(PTRACE_GETREGSET, thr(c, i)->tid, (void *)NT_PRSTATUS,
+					      &iov) == 0 &&
+				       !memcmp(&r, &thr(c, i)->cap.regs, sizeof(r));
+		}
+	if (!same) {
+		for (i = 0; i < c->p->nthreads; i++)
+			c->tc[i].have_regs = 0;
+		n = 0;
+	}
+	c->p->regs_bulk = (int)n;
+}
+
 static void capture_and_release(struct stopper *c, int running_pass)
 {
 	size_t i, n = c->p->nthreads, ng = 0;
@@ -840,6 +885,8 @@ static void capture_and_release(struct stopper *c, int running_pass)
 	ts = c->bt;
 	l = c->bl;
 	r = c->br;
+	if (!running_pass)
+		read_regs(c);
 	for (i = 0; i < n; i++)
 		if (c->tc[i].st == TS_STOPPED && c->tc[i].running == running_pass &&
 		    !c->p->exec_seen && c->rc == ATTACH_OK) {
@@ -1150,6 +1197,8 @@ static void *ptrace_thread_main(void *arg)
 	 * anything is held */
 	learn_frames_top(c);
 	arena_reserve(&p->stacks, stack_room(c));
+	if (p->facts_bulk)
+		c->regs_link = taskiter_regs_open(p->pid);
 	batch_reserve(c, p->nthreads);
 	c->deadline = now_ns() + c->o->timeout_ms * 1000000ull;
 	c->deadline_d = now_ns() + (c->o->timeout_ms < D_GRACE_MS ? c->o->timeout_ms : D_GRACE_MS) * 1000000ull;
@@ -1412,6 +1461,8 @@ static void stopper_release(struct stopper *c)
 	free(c->br);
 	free(c->bgot);
 	free(c->btrim);
+	if (c->regs_link >= 0)
+		close(c->regs_link);
 }
 
 enum attach_err capture_process(int pfd, struct process *p,
@@ -1430,6 +1481,7 @@ enum attach_err capture_process(int pfd, struct process *p,
 	}
 	memset(&c, 0, sizeof(c));
 	c.cpu = -1;
+	c.regs_link = -1;
 	c.pfd = pfd;
 	c.p = p;
 	c.o = o;

@@ -54,4 +54,14 @@ struct task_fact {
  * or would not let us (not root, no BTF, older than 6.1, locked down) */
 int taskiter_read(pid_t pid, struct task_fact **out, size_t *n);
 
+/* Every thread's user registers at once, from the same iterator: open
+ * (before the stop, after a taskiter_read that succeeded) gives a link
+ * to read, or -1 where the kernel will not; read calls each(arg, tid,
+ * traced, regs) per thread (traced: in a ptrace stop), regs as
+ * PTRACE_GETREGSET would give them for a stopped thread; 0, or -1
+ * (what each was given before then still stands).  close() the link. */
+int taskiter_regs_open(pid_t pid);
+int taskiter_regs_read(int link, void (*each)(void *arg, pid_t tid, int traced,
+					      const struct user_regs_struct *r), void *arg);
+
 #endif

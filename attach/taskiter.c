@@ -10,10 +10,12 @@
  * where the kernel allows it (root, BTF, a kernel of 6.1 or later for
  * the per-process iterator), a tiny program is loaded that copies, for
  * each thread, the fields that stat and sched print: TID, state, CPU,
- * name, se.exec_start, utime, stime, start time.  It reads; it writes
- * nothing and changes nothing in any task.  It lives as long as the
- * read (a few milliseconds); a kernel that audits BPF loads logs a LOAD
- * and an UNLOAD of it.
+ * name, se.exec_start, utime, stime, start time.  A second program
+ * reads the held threads' registers during the capture (see
+ * taskiter_regs_open below).  They read; they write nothing and change
+ * nothing in any task.  Each lives as long as its read (a few
+ * milliseconds); a kernel that audits BPF loads logs a LOAD and an
+ * UNLOAD of each.
  *
  * Where each field lies is taken from the kernel's BTF at every run
  * (/sys/kernel/btf/vmlinux), never assumed: the verifier checks each
@@ -282,11 +284,12 @@ static const struct {
 	[F_FSBASE] = { "thread.fsbase", 8, offsetof(struct rec, fsbase) },
 };
 
-/* Where field f lies in a task_struct: 0, or -1 */
-static int task_field(const struct btf *b, const struct btf_type *task, enum field f,
-		      uint32_t *off)
+/* Where a member lies in a task_struct ("a.b": member b of its member
+ * a), if it is a scalar of that size: 0, or -1 */
+static int task_member(const struct btf *b, const struct btf_type *task, const char *name,
+		       uint32_t size, uint32_t *off)
 {
-	const char *name = fields[f].name, *dot = strchr(name, '.');
+	const char *dot = strchr(name, '.');
 	uint32_t type, at, inner;
 	if (dot) {
 		char outer[32];
@@ -296,15 +299,21 @@ static int task_field(const struct btf *b, const struct btf_type *task, enum fie
 			return -1;
 		at += inner;
 	} else if (btf_member(b, task, name, &at, &type, 0) < 0) {
-		if (f != F_CPU || btf_member(b, task, "thread_info", &at, &type, 0) < 0 ||
-		    btf_member(b, btf_resolve(b, type), "cpu", &inner, &type, 0) < 0)
-			return -1;
-		at += inner;
+		return -1;
 	}
-	if (btf_scalar_size(b, type) != fields[f].size)
+	if (btf_scalar_size(b, type) != size || at > INT16_MAX - 16)
 		return -1;
 	*off = at;
 	return 0;
+}
+
+/* Where field f lies in a task_struct: 0, or -1 */
+static int task_field(const struct btf *b, const struct btf_type *task, enum field f,
+		      uint32_t *off)
+{
+	if (task_member(b, task, fields[f].name, fields[f].size, off) == 0)
+		return 0;
+	return f == F_CPU ? task_member(b, task, "thread_info.cpu", 4, off) : -1;
 }
 
 #define INSN(op, dst, src, o, k) \
@@ -397,6 +406,194 @@ static int cmp_fact(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * The second program, for the hold: each thread's user registers, as
+ * PTRACE_GETREGSET (NT_PRSTATUS) gives them for a stopped thread, for
+ * every thread in one read.  At 10,000 threads one GETREGSET a thread
+ * took 27 ms of the copy while every thread was held; the iterator
+ * walks them all in a fraction of that.  The registers the kernel saved
+ * at its entry (pt_regs, whose first 21 words are user_regs_struct's
+ * first 21), then the thread's fs and gs bases and its segment
+ * selectors from its thread_struct.  capture.c takes a record only for
+ * a thread it holds stopped, whose fs and gs selectors are 0 (where
+ * GETREGSET reads the bases elsewhere), and compares one thread's with
+ * GETREGSET's before it trusts any.
+ */
+static const char *const pt_regs_names[21] = {
+	"r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8", "ax", "cx",
+	"dx", "si", "di", "orig_ax", "ip", "cs", "flags", "sp", "ss"
+};
+#define PT_CS 17
+#define PT_SS 20
+
+enum { RF_TID, RF_STATE, RF_FSBASE, RF_GSBASE, RF_ES, RF_DS, RF_FSINDEX, RF_GSINDEX, NRF };
+
+static const struct {
+	const char *name;
+	uint32_t size;
+} regs_fields[NRF] = {
+	[RF_TID] = { "pid", 4 }, [RF_STATE] = { "__state", 4 },
+	[RF_FSBASE] = { "thread.fsbase", 8 }, [RF_GSBASE] = { "thread.gsbase", 8 },
+	[RF_ES] = { "thread.es", 2 }, [RF_DS] = { "thread.ds", 2 },
+	[RF_FSINDEX] = { "thread.fsindex", 2 }, [RF_GSINDEX] = { "thread.gsindex", 2 },
+};
+
+struct regs_rec {
+	uint32_t tid, state;
+	uint64_t pt[21];
+	uint64_t fsbase, gsbase;
+	uint16_t es, ds, fsindex, gsindex;
+};
+
+/* what taskiter_read found in this kernel's BTF for it (one kernel a run) */
+static struct {
+	int known;
+	uint32_t fn;
+	uint32_t off[NRF];
+} regs_layout;
+
+static void learn_regs_layout(const struct btf *b, const struct btf_type *task, uint32_t fn)
+{
+	const struct btf_type *pt = btf_resolve(b, btf_find(b, "pt_regs", BTF_KIND_STRUCT));
+	uint32_t k, at, type;
+	int f;
+	if (!pt || pt->size < 21 * 8)
+		return;
+	for (k = 0; k < 21; k++)
+		if (btf_member(b, pt, pt_regs_names[k], &at, &type, 0) < 0 || at != k * 8 ||
+		    btf_scalar_size(b, type) < ((k == PT_CS || k == PT_SS) ? 2 : 8))
+			return;
+	for (f = 0; f < NRF; f++)
+		if (task_member(b, task, regs_fields[f].name, regs_fields[f].size,
+				&regs_layout.off[f]) < 0)
+			return;
+	regs_layout.fn = fn;
+	regs_layout.known = 1;
+}
+
+static size_t build_regs_prog(struct bpf_insn *p)
+{
+	const int rec = -(int)sizeof(struct regs_rec);
+	static const int at[NRF] = {
+		[RF_TID] = offsetof(struct regs_rec, tid),
+		[RF_STATE] = offsetof(struct regs_rec, state),
+		[RF_FSBASE] = offsetof(struct regs_rec, fsbase),
+		[RF_GSBASE] = offsetof(struct regs_rec, gsbase),
+		[RF_ES] = offsetof(struct regs_rec, es), [RF_DS] = offsetof(struct regs_rec, ds),
+		[RF_FSINDEX] = offsetof(struct regs_rec, fsindex),
+		[RF_GSINDEX] = offsetof(struct regs_rec, gsindex),
+	};
+	size_t k = 0;
+	int f;
+	p[k++] = INSN(BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_6, BPF_REG_1, 0, 0);	/* meta */
+	p[k++] = INSN(BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_7, BPF_REG_1, 8, 0);	/* task */
+	p[k++] = INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_7, 0, 2, 0);
+	p[k++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);	/* the end */
+	p[k++] = INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	for (f = 0; f < NRF; f++) {
+		uint32_t size = regs_fields[f].size;
+		int sz = size == 8 ? BPF_DW : size == 4 ? BPF_W : BPF_H;
+		p[k++] = INSN(BPF_LDX | BPF_MEM | sz, BPF_REG_0, BPF_REG_7,
+			      (int16_t)regs_layout.off[f], 0);
+		p[k++] = INSN(BPF_STX | BPF_MEM | sz, BPF_REG_10, BPF_REG_0, (int16_t)(rec + at[f]), 0);
+	}
+	p[k++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_7, 0, 0);
+	p[k++] = INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_task_pt_regs);
+	p[k++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_8, BPF_REG_0, 0, 0);
+	for (f = 0; f < 21; f++) {
+		/* cs and ss as GETREGSET gives them: their 16 bits (a
+		 * kernel with FRED keeps more in the words around them),
+		 * the load zero-extends */
+		int sz = f == PT_CS || f == PT_SS ? BPF_H : BPF_DW;
+		p[k++] = INSN(BPF_LDX | BPF_MEM | sz, BPF_REG_0, BPF_REG_8, (int16_t)(f * 8), 0);
+		p[k++] = INSN(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, BPF_REG_0,
+			      (int16_t)(rec + (int)offsetof(struct regs_rec, pt) + f * 8), 0);
+	}
+	p[k++] = INSN(BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_1, BPF_REG_6, 0, 0);	/* meta->seq */
+	p[k++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
+	p[k++] = INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, rec);
+	p[k++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_3, 0, 0, (int)sizeof(struct regs_rec));
+	p[k++] = INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_seq_write);
+	p[k++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);
+	p[k++] = INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	return k;
+}
+
+int taskiter_regs_open(pid_t pid)
+{
+	struct bpf_insn prog[8 + NRF * 2 + 21 * 2 + 16];
+	union bpf_iter_link_info li;
+	union bpf_attr a;
+	int pfd, lfd;
+	if (!regs_layout.known)
+		return -1;
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_TRACING;
+	a.expected_attach_type = BPF_TRACE_ITER;
+	a.attach_btf_id = regs_layout.fn;
+	a.insns = (uintptr_t)prog;
+	a.insn_cnt = (uint32_t)build_regs_prog(prog);
+	a.license = (uintptr_t)"GPL";
+	snprintf(a.prog_name, sizeof(a.prog_name), "inspect_regs");
+	if ((pfd = sys_bpf(BPF_PROG_LOAD, &a)) < 0)
+		return -1;
+	memset(&li, 0, sizeof(li));
+	li.task.pid = (uint32_t)pid;
+	memset(&a, 0, sizeof(a));
+	a.link_create.prog_fd = (uint32_t)pfd;
+	a.link_create.attach_type = BPF_TRACE_ITER;
+	a.link_create.iter_info = (uintptr_t)&li;
+	a.link_create.iter_info_len = sizeof(li);
+	lfd = sys_bpf(BPF_LINK_CREATE, &a);
+	close(pfd);		/* the link keeps the program */
+	return lfd;
+}
+
+int taskiter_regs_read(int link, void (*each)(void *arg, pid_t tid, int traced,
+					      const struct user_regs_struct *r), void *arg)
+{
+	union bpf_attr a;
+	unsigned char buf[64 * sizeof(struct regs_rec)];
+	size_t len = 0;
+	int ifd, rc = -1;
+	memset(&a, 0, sizeof(a));
+	a.iter_create.link_fd = (uint32_t)link;
+	if ((ifd = sys_bpf(BPF_ITER_CREATE, &a)) < 0)
+		return -1;
+	for (;;) {
+		ssize_t got = read(ifd, buf + len, sizeof(buf) - len);
+		size_t i, whole;
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			break;
+		if (!got) {
+			rc = len ? -1 : 0;	/* a record cut short: not believed */
+			break;
+		}
+		len += (size_t)got;
+		whole = len / sizeof(struct regs_rec);
+		for (i = 0; i < whole; i++) {
+			struct regs_rec r;
+			struct user_regs_struct u;
+			memcpy(&r, buf + i * sizeof(r), sizeof(r));
+			if (r.fsindex || r.gsindex)
+				continue;	/* GETREGSET reads those bases elsewhere */
+			memset(&u, 0, sizeof(u));
+			memcpy(&u, r.pt, sizeof(r.pt));
+			u.fs_base = r.fsbase;
+			u.gs_base = r.gsbase;
+			u.ds = r.ds;
+			u.es = r.es;
+			each(arg, (pid_t)r.tid, (r.state & 0x8) != 0, &u);
+		}
+		memmove(buf, buf + whole * sizeof(struct regs_rec), len - whole * sizeof(struct regs_rec));
+		len -= whole * sizeof(struct regs_rec);
+	}
+	close(ifd);
+	return rc;
+}
+
 int taskiter_read(pid_t pid, struct task_fact **out, size_t *nout)
 {
 	struct bpf_insn prog[8 + NFIELDS * 32 + 16];
@@ -425,6 +622,8 @@ int taskiter_read(pid_t pid, struct task_fact **out, size_t *nout)
 		       &sp_at, &sp_type, 0) == 0 && btf_scalar_size(&b, sp_type) == 8 &&
 	    sp_at <= INT16_MAX)
 		sp_off = (int32_t)sp_at;
+	if (task && fn && f == F_FSBASE && sp_off >= 0)
+		learn_regs_layout(&b, task, fn);
 	btf_close(&b);
 	if (!task || !fn || f < F_FSBASE)
 		return -1;

@@ -47,8 +47,11 @@ void report_print_stats(const struct process *p)
 		"released in batches %d (%d batches)\n",
 		p->nthreads, p->captured, p->ngroups, p->nsyms, p->scan_rounds,
 		p->signal_stops, p->paced, p->batches);
-	fprintf(stderr, "inspect: stats: threads' facts from %s\n",
-		p->facts_bulk ? "the kernel's task iterator (BPF)" : "their /proc files");
+	if (p->facts_bulk)
+		fprintf(stderr, "inspect: stats: threads' facts from the kernel's task iterator "
+			"(BPF), and the registers of %d held threads\n", p->regs_bulk);
+	else
+		fprintf(stderr, "inspect: stats: threads' facts from their /proc files\n");
 	fprintf(stderr, "inspect: stats: proc %.2f ms, capture %.2f ms (held %.3f ms), "
 		"unwind %.2f ms, symbolize %.2f ms, render %.2f ms\n",
 		p->t_proc / 1e6, p->t_capture / 1e6, p->stopped_ns / 1e6,

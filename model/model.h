@@ -275,6 +275,7 @@ struct process {
 	 * first frame, how many were copied whole after the check */
 	size_t stack_bytes;
 	int stacks_trimmed, stacks_untrimmed;
+	int regs_bulk;		/* threads whose registers the task iterator read */
 	/* the blocked-time clock being calibrated (attach/proc.c): to be
 	 * collected by proc_blocked_times before process_clear */
 	struct calib *calib;
