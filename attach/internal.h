@@ -56,12 +56,17 @@ int taskiter_read(pid_t pid, struct task_fact **out, size_t *n);
 
 /* Every thread's user registers at once, from the same iterator: open
  * (before the stop, after a taskiter_read that succeeded) gives a link
- * to read, or -1 where the kernel will not; read calls each(arg, tid,
- * traced, regs) per thread (traced: in a ptrace stop), regs as
- * PTRACE_GETREGSET would give them for a stopped thread; 0, or -1
- * (what each was given before then still stands).  close() the link. */
+ * to read, or -1 where the kernel will not; read calls each(arg, h) per
+ * thread: regs as PTRACE_GETREGSET would give them for a stopped thread
+ * (traced: in a ptrace stop), and the CPU it is on; 0, or -1 (what each
+ * was given before then still stands).  close() the link. */
+struct held_regs {
+	pid_t tid;
+	int traced;
+	int cpu;
+	struct user_regs_struct regs;
+};
 int taskiter_regs_open(pid_t pid);
-int taskiter_regs_read(int link, void (*each)(void *arg, pid_t tid, int traced,
-					      const struct user_regs_struct *r), void *arg);
+int taskiter_regs_read(int link, void (*each)(void *arg, const struct held_regs *h), void *arg);
 
 #endif

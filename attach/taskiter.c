@@ -426,20 +426,21 @@ static const char *const pt_regs_names[21] = {
 #define PT_CS 17
 #define PT_SS 20
 
-enum { RF_TID, RF_STATE, RF_FSBASE, RF_GSBASE, RF_ES, RF_DS, RF_FSINDEX, RF_GSINDEX, NRF };
+enum { RF_TID, RF_STATE, RF_CPU, RF_FSBASE, RF_GSBASE, RF_ES, RF_DS, RF_FSINDEX, RF_GSINDEX,
+       NRF };
 
 static const struct {
 	const char *name;
 	uint32_t size;
 } regs_fields[NRF] = {
-	[RF_TID] = { "pid", 4 }, [RF_STATE] = { "__state", 4 },
+	[RF_TID] = { "pid", 4 }, [RF_STATE] = { "__state", 4 }, [RF_CPU] = { "cpu", 4 },
 	[RF_FSBASE] = { "thread.fsbase", 8 }, [RF_GSBASE] = { "thread.gsbase", 8 },
 	[RF_ES] = { "thread.es", 2 }, [RF_DS] = { "thread.ds", 2 },
 	[RF_FSINDEX] = { "thread.fsindex", 2 }, [RF_GSINDEX] = { "thread.gsindex", 2 },
 };
 
 struct regs_rec {
-	uint32_t tid, state;
+	uint32_t tid, state, cpu, pad;
 	uint64_t pt[21];
 	uint64_t fsbase, gsbase;
 	uint16_t es, ds, fsindex, gsindex;
@@ -465,7 +466,9 @@ static void learn_regs_layout(const struct btf *b, const struct btf_type *task, 
 			return;
 	for (f = 0; f < NRF; f++)
 		if (task_member(b, task, regs_fields[f].name, regs_fields[f].size,
-				&regs_layout.off[f]) < 0)
+				&regs_layout.off[f]) < 0 &&
+		    (f != RF_CPU || task_member(b, task, "thread_info.cpu", 4,
+						&regs_layout.off[f]) < 0))
 			return;
 	regs_layout.fn = fn;
 	regs_layout.known = 1;
@@ -477,6 +480,7 @@ static size_t build_regs_prog(struct bpf_insn *p)
 	static const int at[NRF] = {
 		[RF_TID] = offsetof(struct regs_rec, tid),
 		[RF_STATE] = offsetof(struct regs_rec, state),
+		[RF_CPU] = offsetof(struct regs_rec, cpu),
 		[RF_FSBASE] = offsetof(struct regs_rec, fsbase),
 		[RF_GSBASE] = offsetof(struct regs_rec, gsbase),
 		[RF_ES] = offsetof(struct regs_rec, es), [RF_DS] = offsetof(struct regs_rec, ds),
@@ -549,8 +553,7 @@ int taskiter_regs_open(pid_t pid)
 	return lfd;
 }
 
-int taskiter_regs_read(int link, void (*each)(void *arg, pid_t tid, int traced,
-					      const struct user_regs_struct *r), void *arg)
+int taskiter_regs_read(int link, void (*each)(void *arg, const struct held_regs *h), void *arg)
 {
 	union bpf_attr a;
 	unsigned char buf[64 * sizeof(struct regs_rec)];
@@ -575,17 +578,20 @@ int taskiter_regs_read(int link, void (*each)(void *arg, pid_t tid, int traced,
 		whole = len / sizeof(struct regs_rec);
 		for (i = 0; i < whole; i++) {
 			struct regs_rec r;
-			struct user_regs_struct u;
+			struct held_regs h;
 			memcpy(&r, buf + i * sizeof(r), sizeof(r));
 			if (r.fsindex || r.gsindex)
 				continue;	/* GETREGSET reads those bases elsewhere */
-			memset(&u, 0, sizeof(u));
-			memcpy(&u, r.pt, sizeof(r.pt));
-			u.fs_base = r.fsbase;
-			u.gs_base = r.gsbase;
-			u.ds = r.ds;
-			u.es = r.es;
-			each(arg, (pid_t)r.tid, (r.state & 0x8) != 0, &u);
+			memset(&h, 0, sizeof(h));
+			h.tid = (pid_t)r.tid;
+			h.traced = (r.state & 0x8) != 0;
+			h.cpu = (int)r.cpu;
+			memcpy(&h.regs, r.pt, sizeof(r.pt));
+			h.regs.fs_base = r.fsbase;
+			h.regs.gs_base = r.gsbase;
+			h.regs.ds = r.ds;
+			h.regs.es = r.es;
+			each(arg, &h);
 		}
 		memmove(buf, buf + whole * sizeof(struct regs_rec), len - whole * sizeof(struct regs_rec));
 		len -= whole * sizeof(struct regs_rec);
