@@ -81,8 +81,8 @@ static int run_stack(const struct command *cmd, int argc, char **argv)
 		OPT_BOOL("addresses", &addresses, "show the PC and module offset of every frame"),
 		OPT_BOOL("kernel", &kernel, "add kernel stacks from /proc/TID/stack (needs root)"),
 		OPT_NUM("stop-timeout", "MS", &timeout_ms, 1, 600000, "milliseconds",
-			"give up on threads that do not stop within MS\n"
-			"milliseconds (default 250; D-state threads)"),
+			"give up on threads not stopped MS milliseconds\n"
+			"after the last that did (default 250)"),
 		OPT_CHOICE("color", "WHEN", &color, color_whens,
 			   "auto (default), always or never; NO_COLOR is honoured"),
 		OPT_CHOICE("colour", "WHEN", &color, color_whens, NULL),
