@@ -285,13 +285,12 @@ int report_take(pid_t pid, const struct report_opts *o, const pid_t *tids, size_
 	p->pid = pid;
 	/* the heap this run will need, faulted in at once: per thread, its
 	 * facts, stack copy bookkeeping, frames (measured at 10,000 threads
-	 * of the benchmark's pool: 14.7 MiB at the end of `stack`).  No
+	 * of the benchmark's pool: 11.3 MiB at the end of `stack`).  No
 	 * more: where a virtual machine's host took back the memory freed
-	 * before, each MiB faulted in costs about 1.4 ms */
+	 * before, each MiB faulted in costs 1.4-2 ms */
 	n = o->po.threads_only ? 0 : proc_count_threads(pfd);
 	if (n > 0)
-		heap_prefault((2u << 20) + (size_t)(n < 20000 ? n : 20000) *
-			      (o->stacks ? 1280 : 1024));
+		heap_prefault((2u << 20) + (size_t)(n < 20000 ? n : 20000) * 1024);
 	if (o->stacks) {
 		rc = snapshot(pfd, p, &po, &co, tids, ntids, o->max_depth, &err);
 	} else {

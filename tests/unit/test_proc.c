@@ -85,5 +85,38 @@ int main(void)
 		close(efd);
 		close(pfd);
 	}
+	{
+		/* a maps file of many chunks (it is parsed as read): every
+		 * line, the last one too, one mapping each, in order.  The
+		 * heap is made first, so that no allocation adds a mapping
+		 * between the count and the parse. */
+		struct process p;
+		int pfd = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd;
+		static char chunk[4096];
+		ssize_t r;
+		size_t i, lines = 0, sorted = 1;
+		uint8_t *area = mmap(NULL, 4000 * 8192, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		CHECK(area != MAP_FAILED);
+		/* every other page readable: 4,000 mappings that cannot merge */
+		for (i = 0; i < 4000; i++)
+			mprotect(area + i * 8192, 4096, PROT_READ);
+		heap_prefault(8 << 20);
+		process_init(&p, getpid());
+		p.pid_dirfd = pfd;
+		fd = openat(pfd, "maps", O_RDONLY | O_CLOEXEC);
+		while (fd >= 0 && (r = read(fd, chunk, sizeof(chunk))) > 0)
+			for (i = 0; i < (size_t)r; i++)
+				lines += chunk[i] == '\n';
+		if (fd >= 0)
+			close(fd);
+		CHECK(pfd >= 0 && proc_read_maps(&p) == 0);
+		CHECK(lines > 8000 && p.maps.n == lines);
+		for (i = 1; i < p.maps.n; i++)
+			sorted &= p.maps.v[i].start >= p.maps.v[i - 1].end;
+		CHECK(sorted);
+		munmap(area, 4000 * 8192);
+		process_clear(&p);
+		close(pfd);
+	}
 	return u_done();
 }
