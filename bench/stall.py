@@ -14,12 +14,16 @@ this one does) has given back what the runs before freed, so that every
 page a run touches is new to the host, as in `make bench`, where
 eu-stack's 12 s at 10,000 threads separate inspect's runs.
 
+With --eu-stack, `eu-stack -p` runs after each inspect run, as in `make
+bench`: at 10,000 threads its 12 s runs leave the target slower to stop
+for the floor and inspect alike (about 320 ms against 220 held).
+
 With --trace FILE, a first inspect run (the target's first, as in
 `make bench`) is recorded by `perf sched record` (the scheduler's own trace: sched_switch, sched_wakeup, ...) and
 the busy thread's longest gaps are printed from it: who ran on its CPU
 meanwhile, so that a stall can be put down to its cause.
 
-Usage: stall.py BUILD-DIR INSPECT [N] [--reps K] [--settle S] [--trace FILE] [-- INSPECT-ARGS...]
+Usage: stall.py BUILD-DIR INSPECT [N] [--reps K] [--settle S] [--eu-stack] [--trace FILE] [-- INSPECT-ARGS...]
 A benchmark helper: nothing in `make check` depends on it.
 """
 import os
@@ -40,6 +44,9 @@ if "--" in args:
 trace = benchlib.take_option(args, "--trace")
 reps = int(benchlib.take_option(args, "--reps", 7))
 settle = float(benchlib.take_option(args, "--settle", 0))
+with_eu = "--eu-stack" in args
+if with_eu:
+    args.remove("--eu-stack")
 build, inspect = args[0], args[1]
 n = int(args[2]) if len(args) > 2 else 10000
 timeit_bin = os.path.join(build, "bench-timeit")
@@ -69,6 +76,8 @@ if trace and busy:
 
 tools = [("noop", ["true"]), ("floor", [floor_bin, str(pid)]),
          ("inspect", [inspect, "stack", "--stats"] + extra + [str(pid)])]
+if with_eu:
+    tools.append(("eu-stack", ["eu-stack", "-p", str(pid)]))
 res = {}
 for r in range(reps):
     for name, cmd in tools:
