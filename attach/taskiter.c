@@ -320,6 +320,110 @@ static int task_field(const struct btf *b, const struct btf_type *task, enum fie
 	((struct bpf_insn){ .code = (op), .dst_reg = (dst), .src_reg = (src), \
 			    .off = (o), .imm = (k) })
 
+static int sys_bpf(int cmd, union bpf_attr *a)
+{
+	return (int)syscall(SYS_bpf, cmd, a, sizeof(*a));
+}
+
+/* What both programs begin with: r6 = the context's meta, r7 = its task;
+ * no task, the end */
+static size_t prog_begin(struct bpf_insn *p)
+{
+	size_t k = 0;
+	p[k++] = INSN(BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_6, BPF_REG_1, 0, 0);	/* meta */
+	p[k++] = INSN(BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_7, BPF_REG_1, 8, 0);	/* task */
+	p[k++] = INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_7, 0, 2, 0);
+	p[k++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);	/* the end */
+	p[k++] = INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	return k;
+}
+
+/* ... and end with: the record of `size` bytes at r10 + rec written to
+ * the iterator's file */
+static size_t prog_end(struct bpf_insn *p, size_t k, int rec, int size)
+{
+	p[k++] = INSN(BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_1, BPF_REG_6, 0, 0);	/* meta->seq */
+	p[k++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
+	p[k++] = INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, rec);
+	p[k++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_3, 0, 0, size);
+	p[k++] = INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_seq_write);
+	p[k++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);
+	p[k++] = INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	return k;
+}
+
+/* A task iterator program loaded (fn: bpf_iter_task's BTF ID): its fd,
+ * or -1 with errno */
+static int load_prog(uint32_t fn, const struct bpf_insn *prog, size_t n, const char *name)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_TRACING;
+	a.expected_attach_type = BPF_TRACE_ITER;
+	a.attach_btf_id = fn;
+	a.insns = (uintptr_t)prog;
+	a.insn_cnt = (uint32_t)n;
+	/* the helpers it calls are for GPL-compatible programs: these few
+	 * instructions are offered under the GPL */
+	a.license = (uintptr_t)"GPL";
+	snprintf(a.prog_name, sizeof(a.prog_name), "%s", name);
+	return sys_bpf(BPF_PROG_LOAD, &a);
+}
+
+/* The program pfd over process pid's threads: the link's fd, or -1 */
+static int link_prog(int pfd, pid_t pid)
+{
+	union bpf_iter_link_info li;
+	union bpf_attr a;
+	memset(&li, 0, sizeof(li));
+	li.task.pid = (uint32_t)pid;
+	memset(&a, 0, sizeof(a));
+	a.link_create.prog_fd = (uint32_t)pfd;
+	a.link_create.attach_type = BPF_TRACE_ITER;
+	a.link_create.iter_info = (uintptr_t)&li;
+	a.link_create.iter_info_len = sizeof(li);
+	return sys_bpf(BPF_LINK_CREATE, &a);
+}
+
+/* One walk of the link's iterator: each(arg, record) for every record of
+ * `size` bytes, read a few dozen at a time (no buffer of them all: at
+ * 10,000 threads that was a MiB of heap to fault in); 0, or -1 (a
+ * failed read, or a record cut short) */
+#define ITER_CHUNK 16384u
+
+static int iter_read(int link, size_t size, void (*each)(void *arg, const void *rec),
+		     void *arg)
+{
+	union bpf_attr a;
+	unsigned char buf[ITER_CHUNK];
+	size_t len = 0;
+	int ifd, rc = -1;
+	memset(&a, 0, sizeof(a));
+	a.iter_create.link_fd = (uint32_t)link;
+	if ((ifd = sys_bpf(BPF_ITER_CREATE, &a)) < 0)
+		return -1;
+	for (;;) {
+		ssize_t got = read(ifd, buf + len, sizeof(buf) - len);
+		size_t i, whole;
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			break;
+		if (!got) {
+			rc = len ? -1 : 0;
+			break;
+		}
+		len += (size_t)got;
+		whole = len / size;
+		for (i = 0; i < whole; i++)
+			each(arg, buf + i * size);
+		len -= whole * size;
+		memmove(buf, buf + whole * size, len);
+	}
+	close(ifd);
+	return rc;
+}
+
 /* The program: for each task, its fields into a record on the stack,
  * written to the iterator's file.  r1 is the context (struct
  * bpf_iter__task: meta, then task).  With sp_off, also the user stack
@@ -328,13 +432,8 @@ static int task_field(const struct btf *b, const struct btf_type *task, enum fie
 static size_t build_prog(struct bpf_insn *p, const uint32_t *off, int32_t sp_off)
 {
 	const int rec = -(int)sizeof(struct rec);
-	size_t k = 0;
+	size_t k = prog_begin(p);
 	int f;
-	p[k++] = INSN(BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_6, BPF_REG_1, 0, 0);	/* meta */
-	p[k++] = INSN(BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_7, BPF_REG_1, 8, 0);	/* task */
-	p[k++] = INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_7, 0, 2, 0);
-	p[k++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);	/* the end */
-	p[k++] = INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	for (f = 0; f < NFIELDS; f++) {
 		uint32_t i, step = fields[f].size > 8 ? 1 : fields[f].size;
 		int sz = step == 8 ? BPF_DW : step == 4 ? BPF_W : BPF_B;
@@ -361,19 +460,7 @@ static size_t build_prog(struct bpf_insn *p, const uint32_t *off, int32_t sp_off
 	}
 	p[k++] = INSN(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, BPF_REG_0,
 		      (int16_t)(rec + (int)offsetof(struct rec, user_sp)), 0);
-	p[k++] = INSN(BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_1, BPF_REG_6, 0, 0);	/* meta->seq */
-	p[k++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
-	p[k++] = INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, rec);
-	p[k++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_3, 0, 0, (int)sizeof(struct rec));
-	p[k++] = INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_seq_write);
-	p[k++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);
-	p[k++] = INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-	return k;
-}
-
-static int sys_bpf(int cmd, union bpf_attr *a)
-{
-	return (int)syscall(SYS_bpf, cmd, a, sizeof(*a));
+	return prog_end(p, k, rec, (int)sizeof(struct rec));
 }
 
 /*
@@ -487,13 +574,8 @@ static size_t build_regs_prog(struct bpf_insn *p)
 		[RF_FSINDEX] = offsetof(struct regs_rec, fsindex),
 		[RF_GSINDEX] = offsetof(struct regs_rec, gsindex),
 	};
-	size_t k = 0;
+	size_t k = prog_begin(p);
 	int f;
-	p[k++] = INSN(BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_6, BPF_REG_1, 0, 0);	/* meta */
-	p[k++] = INSN(BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_7, BPF_REG_1, 8, 0);	/* task */
-	p[k++] = INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_7, 0, 2, 0);
-	p[k++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);	/* the end */
-	p[k++] = INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	for (f = 0; f < NRF; f++) {
 		uint32_t size = regs_fields[f].size;
 		int sz = size == 8 ? BPF_DW : size == 4 ? BPF_W : BPF_H;
@@ -513,91 +595,77 @@ static size_t build_regs_prog(struct bpf_insn *p)
 		p[k++] = INSN(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, BPF_REG_0,
 			      (int16_t)(rec + (int)offsetof(struct regs_rec, pt) + f * 8), 0);
 	}
-	p[k++] = INSN(BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_1, BPF_REG_6, 0, 0);	/* meta->seq */
-	p[k++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
-	p[k++] = INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, rec);
-	p[k++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_3, 0, 0, (int)sizeof(struct regs_rec));
-	p[k++] = INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_seq_write);
-	p[k++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);
-	p[k++] = INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-	return k;
+	return prog_end(p, k, rec, (int)sizeof(struct regs_rec));
 }
 
 int taskiter_regs_open(pid_t pid)
 {
 	struct bpf_insn prog[8 + NRF * 2 + 21 * 2 + 16];
-	union bpf_iter_link_info li;
-	union bpf_attr a;
 	int pfd, lfd;
-	if (!regs_layout.known)
+	if (!regs_layout.known ||
+	    (pfd = load_prog(regs_layout.fn, prog, build_regs_prog(prog), "inspect_regs")) < 0)
 		return -1;
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_TRACING;
-	a.expected_attach_type = BPF_TRACE_ITER;
-	a.attach_btf_id = regs_layout.fn;
-	a.insns = (uintptr_t)prog;
-	a.insn_cnt = (uint32_t)build_regs_prog(prog);
-	a.license = (uintptr_t)"GPL";
-	snprintf(a.prog_name, sizeof(a.prog_name), "inspect_regs");
-	if ((pfd = sys_bpf(BPF_PROG_LOAD, &a)) < 0)
-		return -1;
-	memset(&li, 0, sizeof(li));
-	li.task.pid = (uint32_t)pid;
-	memset(&a, 0, sizeof(a));
-	a.link_create.prog_fd = (uint32_t)pfd;
-	a.link_create.attach_type = BPF_TRACE_ITER;
-	a.link_create.iter_info = (uintptr_t)&li;
-	a.link_create.iter_info_len = sizeof(li);
-	lfd = sys_bpf(BPF_LINK_CREATE, &a);
+	lfd = link_prog(pfd, pid);
 	close(pfd);		/* the link keeps the program */
 	return lfd;
 }
 
+struct regs_each {
+	void (*each)(void *arg, const struct held_regs *h);
+	void *arg;
+};
+
+static void regs_record(void *arg, const void *rec)
+{
+	const struct regs_each *e = arg;
+	struct regs_rec r;
+	struct held_regs h;
+	memcpy(&r, rec, sizeof(r));
+	if (r.fsindex || r.gsindex)
+		return;		/* GETREGSET reads those bases elsewhere */
+	memset(&h, 0, sizeof(h));
+	h.tid = (pid_t)r.tid;
+	h.traced = (r.state & 0x8) != 0;
+	h.cpu = (int)r.cpu;
+	memcpy(&h.regs, r.pt, sizeof(r.pt));
+	h.regs.fs_base = r.fsbase;
+	h.regs.gs_base = r.gsbase;
+	h.regs.ds = r.ds;
+	h.regs.es = r.es;
+	e->each(e->arg, &h);
+}
+
 int taskiter_regs_read(int link, void (*each)(void *arg, const struct held_regs *h), void *arg)
 {
-	union bpf_attr a;
-	unsigned char buf[64 * sizeof(struct regs_rec)];
-	size_t len = 0;
-	int ifd, rc = -1;
-	memset(&a, 0, sizeof(a));
-	a.iter_create.link_fd = (uint32_t)link;
-	if ((ifd = sys_bpf(BPF_ITER_CREATE, &a)) < 0)
-		return -1;
-	for (;;) {
-		ssize_t got = read(ifd, buf + len, sizeof(buf) - len);
-		size_t i, whole;
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			break;
-		if (!got) {
-			rc = len ? -1 : 0;	/* a record cut short: not believed */
-			break;
-		}
-		len += (size_t)got;
-		whole = len / sizeof(struct regs_rec);
-		for (i = 0; i < whole; i++) {
-			struct regs_rec r;
-			struct held_regs h;
-			memcpy(&r, buf + i * sizeof(r), sizeof(r));
-			if (r.fsindex || r.gsindex)
-				continue;	/* GETREGSET reads those bases elsewhere */
-			memset(&h, 0, sizeof(h));
-			h.tid = (pid_t)r.tid;
-			h.traced = (r.state & 0x8) != 0;
-			h.cpu = (int)r.cpu;
-			memcpy(&h.regs, r.pt, sizeof(r.pt));
-			h.regs.fs_base = r.fsbase;
-			h.regs.gs_base = r.gsbase;
-			h.regs.ds = r.ds;
-			h.regs.es = r.es;
-			each(arg, &h);
-		}
-		memmove(buf, buf + whole * sizeof(struct regs_rec), len - whole * sizeof(struct regs_rec));
-		len -= whole * sizeof(struct regs_rec);
-	}
-	close(ifd);
-	return rc;
+	struct regs_each e = { each, arg };
+	return iter_read(link, sizeof(struct regs_rec), regs_record, &e);
+}
+
+/* The facts' records, gathered */
+struct facts {
+	struct task_fact *v;
+	size_t n, cap;
+};
+
+static void fact_record(void *arg, const void *rec)
+{
+	struct facts *fs = arg;
+	struct task_fact *t;
+	struct rec r;
+	memcpy(&r, rec, sizeof(r));
+	grow((void **)&fs->v, &fs->cap, fs->n, sizeof(*fs->v));
+	t = &fs->v[fs->n++];
+	t->tid = (pid_t)r.tid;
+	t->state = state_letter(r.state, r.exit_state);
+	t->cpu = (int)r.cpu;
+	memcpy(t->comm, r.comm, sizeof(r.comm));
+	t->comm[sizeof(t->comm) - 1] = '\0';
+	t->exec_start_ns = r.exec_start;
+	t->utime_ns = r.utime;
+	t->stime_ns = r.stime;
+	t->start_boottime_ns = r.start_boottime;
+	t->fsbase = r.fsbase;
+	t->user_sp = r.user_sp;
 }
 
 int taskiter_read(pid_t pid, struct task_fact **out, size_t *nout)
@@ -606,14 +674,9 @@ int taskiter_read(pid_t pid, struct task_fact **out, size_t *nout)
 	uint32_t off[NFIELDS], fn, sp_at, sp_type;
 	int32_t sp_off = -1;
 	const struct btf_type *task;
-	union bpf_iter_link_info li;
-	union bpf_attr a;
 	struct btf b;
-	struct task_fact *v = NULL;
-	size_t n = 0, len = 0, bufcap = 64 * 1024, i;
-	unsigned char *buf = NULL;
-	int f, pfd = -1, lfd = -1, ifd = -1, rc = -1;
-	ssize_t got;
+	struct facts fs = { 0 };
+	int f, pfd, lfd, rc;
 
 	if (btf_open(&b) < 0)
 		return -1;
@@ -634,89 +697,25 @@ int taskiter_read(pid_t pid, struct task_fact **out, size_t *nout)
 	if (!task || !fn || f < F_FSBASE)
 		return -1;
 
-	for (;;) {
-		memset(&a, 0, sizeof(a));
-		a.prog_type = BPF_PROG_TYPE_TRACING;
-		a.expected_attach_type = BPF_TRACE_ITER;
-		a.attach_btf_id = fn;
-		a.insns = (uintptr_t)prog;
-		a.insn_cnt = (uint32_t)build_prog(prog, off, sp_off);
-		/* the helpers it calls are for GPL-compatible programs:
-		 * these few instructions are offered under the GPL */
-		a.license = (uintptr_t)"GPL";
-		snprintf(a.prog_name, sizeof(a.prog_name), "inspect_tasks");
-		if ((pfd = sys_bpf(BPF_PROG_LOAD, &a)) >= 0)
-			break;
-		/* a kernel that refuses bpf_task_pt_regs() here still
-		 * gives the rest */
+	/* a kernel that refuses bpf_task_pt_regs() here still gives the
+	 * rest */
+	while ((pfd = load_prog(fn, prog, build_prog(prog, off, sp_off), "inspect_tasks")) < 0) {
 		if (sp_off < 0 || errno == EPERM)
-			goto out;
+			return -1;
 		sp_off = -1;
 	}
-	memset(&li, 0, sizeof(li));
-	li.task.pid = (uint32_t)pid;
-	memset(&a, 0, sizeof(a));
-	a.link_create.prog_fd = (uint32_t)pfd;
-	a.link_create.attach_type = BPF_TRACE_ITER;
-	a.link_create.iter_info = (uintptr_t)&li;
-	a.link_create.iter_info_len = sizeof(li);
-	if ((lfd = sys_bpf(BPF_LINK_CREATE, &a)) < 0)
-		goto out;
-	memset(&a, 0, sizeof(a));
-	a.iter_create.link_fd = (uint32_t)lfd;
-	if ((ifd = sys_bpf(BPF_ITER_CREATE, &a)) < 0)
-		goto out;
-	buf = xmalloc(bufcap);
-	for (;;) {
-		if (bufcap - len < 4096) {
-			bufcap *= 2;
-			buf = xrealloc(buf, bufcap);
-		}
-		got = read(ifd, buf + len, bufcap - len);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			goto out;
-		if (!got)
-			break;
-		len += (size_t)got;
-	}
-	if (len % sizeof(struct rec))
-		goto out;
-	n = len / sizeof(struct rec);
-	v = xcalloc(n ? n : 1, sizeof(*v));
-	for (i = 0; i < n; i++) {
-		struct rec r;
-		struct task_fact *t = &v[i];
-		memcpy(&r, buf + i * sizeof(r), sizeof(r));
-		t->tid = (pid_t)r.tid;
-		t->state = state_letter(r.state, r.exit_state);
-		t->cpu = (int)r.cpu;
-		memcpy(t->comm, r.comm, sizeof(r.comm));
-		t->comm[sizeof(t->comm) - 1] = '\0';
-		t->exec_start_ns = r.exec_start;
-		t->utime_ns = r.utime;
-		t->stime_ns = r.stime;
-		t->start_boottime_ns = r.start_boottime;
-		t->fsbase = r.fsbase;
-		t->user_sp = r.user_sp;
-	}
-	if (n)
-		qsort(v, n, sizeof(*v), cmp_fact);
-	rc = 0;
-out:
-	if (ifd >= 0)
-		close(ifd);
-	if (lfd >= 0)
-		close(lfd);
-	if (pfd >= 0)
-		close(pfd);
-	free(buf);
-	if (rc < 0 || !n) {
-		free(v);
+	lfd = link_prog(pfd, pid);
+	close(pfd);
+	if (lfd < 0)
+		return -1;
+	rc = iter_read(lfd, sizeof(struct rec), fact_record, &fs);
+	close(lfd);
+	if (rc < 0 || !fs.n) {
+		free(fs.v);
 		return -1;
 	}
-	*out = v;
-	*nout = n;
+	qsort(fs.v, fs.n, sizeof(*fs.v), cmp_fact);
+	*out = fs.v;
+	*nout = fs.n;
 	return 0;
 }
