@@ -97,8 +97,9 @@ struct tctl {
 	int running;		/* was running before the stop */
 	int late;		/* stopped only after the others were released */
 	int unreaped;		/* its event stop's report still sits in the kernel */
-	int have_regs;		/* its registers came from the task iterator */
-	int cpu_held;		/* 1 + the CPU it stopped on (the iterator's), or 0 */
+	/* its registers came from the task iterator, which also read the
+	 * CPU it stopped on: 1 + that CPU; else 0 */
+	int cpu_held;
 };
 
 /* The state of one capture, shared by the calling thread and the ptrace
@@ -628,6 +629,14 @@ static void wait_stops(struct stopper *c)
 	}
 }
 
+/* Where a copy from lo ends for a thread whose thread pointer is tp,
+ * above lo: at its first frame when learn_frames_top knows where that
+ * is and it lies above lo, else at tp */
+static uint64_t frames_end(const struct stopper *c, uint64_t lo, uint64_t tp)
+{
+	return c->top_gap && tp - lo > c->top_gap + 8 ? tp - c->top_gap : tp;
+}
+
 /* Registers of thread i, and where its stack copy goes (t->cap.stack,
  * stack_lo; stack_len is the size wanted until the bytes are read). */
 static int grab(struct stopper *c, size_t i)
@@ -637,7 +646,7 @@ static int grab(struct stopper *c, size_t i)
 	const struct mapping *m;
 	uint64_t lo, hi;
 	int trimmed = 0;
-	if (!c->tc[i].have_regs && ptrace(PTRACE_GETREGSET, t->tid, (void *)NT_PRSTATUS, &iov) < 0)
+	if (!c->tc[i].cpu_held && ptrace(PTRACE_GETREGSET, t->tid, (void *)NT_PRSTATUS, &iov) < 0)
 		return 0;
 	if (t->syscall_nr == SYSCALL_UNKNOWN) {
 		/* what /proc/TID/syscall would say of the stopped thread:
@@ -665,13 +674,10 @@ static int grab(struct stopper *c, size_t i)
 	 * at the top of its stack mapping, above every frame; about 2.3 KiB
 	 * of each copy that no unwind reads */
 	if (t->cap.regs.fs_base > lo && t->cap.regs.fs_base < hi) {
-		hi = t->cap.regs.fs_base;
 		/* and no further than where its first frame begins, when
 		 * its copy is checked to end as the probe's did */
-		if (c->top_gap && hi - lo > c->top_gap + 8) {
-			hi -= c->top_gap;
-			trimmed = 1;
-		}
+		hi = frames_end(c, lo, t->cap.regs.fs_base);
+		trimmed = hi != t->cap.regs.fs_base;
 	}
 	t->cap.stack = arena_alloc(&c->p->stacks, hi - lo);
 	t->cap.stack_lo = lo;
@@ -691,11 +697,11 @@ static void check_trimmed(struct stopper *c, struct thread *t)
 	uint64_t word, lo = t->cap.stack_lo, len = t->cap.stack_len;
 	struct iovec l, r;
 	size_t got;
-	c->p->stacks_trimmed++;
 	memcpy(&word, t->cap.stack + len - 8, 8);
-	if (word == c->top_word)
+	if (word == c->top_word) {
+		c->p->stacks_trimmed++;
 		return;
-	c->p->stacks_trimmed--;
+	}
 	c->p->stacks_untrimmed++;
 	len += c->top_gap;
 	t->cap.stack = arena_alloc(&c->p->stacks, len);
@@ -862,7 +868,6 @@ static void take_regs(void *arg, const struct held_regs *h)
 	if (i < 0 || !h->traced || c->tc[i].st != TS_STOPPED || c->tc[i].running)
 		return;
 	thr(c, (size_t)i)->cap.regs = h->regs;
-	c->tc[i].have_regs = 1;
 	c->tc[i].cpu_held = h->cpu + 1;
 }
 
@@ -883,7 +888,7 @@ static void read_regs(struct stopper *c)
 		for (i = 0; i < c->p->nthreads; i++) {
 			struct user_regs_struct r;
 			struct iovec iov = { &r, sizeof(r) };
-			if (!c->tc[i].have_regs)
+			if (!c->tc[i].cpu_held)
 				continue;
 			if (!n++)
 				same = ptrace(PTRACE_GETREGSET, thr(c, i)->tid, (void *)NT_PRSTATUS,
@@ -891,10 +896,8 @@ static void read_regs(struct stopper *c)
 				       !memcmp(&r, &thr(c, i)->cap.regs, sizeof(r));
 		}
 	if (!same) {
-		for (i = 0; i < c->p->nthreads; i++) {
-			c->tc[i].have_regs = 0;
+		for (i = 0; i < c->p->nthreads; i++)
 			c->tc[i].cpu_held = 0;
-		}
 		n = 0;
 	}
 	c->p->regs_bulk = (int)n;
@@ -1004,17 +1007,16 @@ static int probe_thread(struct stopper *c, const struct thread *t, uint64_t *gap
 	struct thread now;
 	struct capture cap;
 	const struct mapping *m;
-	char path[64], *buf;
+	char path[64], buf[512];
 	uint64_t lo, end;
 	size_t got;
 	struct iovec l, r;
 	int rc = -1;
 	snprintf(path, sizeof(path), "task/%d/syscall", (int)t->tid);
-	if (!(buf = slurp_at(c->pfd, path, 4096, NULL)))
+	if (read_file_at(c->pfd, path, buf, sizeof(buf)) <= 0)
 		return -1;
 	memset(&now, 0, sizeof(now));
 	proc_parse_syscall(buf, &now);
-	free(buf);
 	/* blocked in a system call, its stack where the iterator saw it */
 	if (now.syscall_nr < 0 || now.sp != t->sp || !now.pc || t->sp <= 128)
 		return -1;
@@ -1079,14 +1081,11 @@ static size_t stack_room(struct stopper *c)
 	size_t i, room = 64 << 10;
 	for (i = 0; i < c->p->nthreads; i++) {
 		const struct thread *t = thr(c, i);
-		uint64_t lo = t->sp - 128, hi = t->fsbase_hint;
-		if (t->sp > 128 && hi > lo && hi - lo <= c->o->max_stack) {
-			if (c->top_gap && hi - lo > c->top_gap + 8)
-				hi -= c->top_gap;
-			room += (size_t)((hi - lo + 15) & ~15ull);
-		} else {
+		uint64_t lo = t->sp - 128, tp = t->fsbase_hint;
+		if (t->sp > 128 && tp > lo && tp - lo <= c->o->max_stack)
+			room += (size_t)((frames_end(c, lo, tp) - lo + 15) & ~15ull);
+		else
 			room += STACK_GUESS;
-		}
 	}
 	return room;
 }
