@@ -91,6 +91,10 @@ struct uctx {
 	struct modfiles files;
 	const struct go_frames *go;	/* a Go program's frame tables, or NULL */
 	uint64_t copy_end;	/* the highest byte of the copy read, + 1 */
+	/* the walk's frames, before they are kept (unwind_thread) */
+	uint64_t *pcs;
+	uint8_t *act;
+	size_t room;
 };
 
 /*
@@ -623,13 +627,9 @@ static int has_unwind_info(struct uctx *u, unw_cursor_t *c, uint64_t ip)
 	return e->has_info;
 }
 
-static void push(struct thread *t, size_t *cap, uint64_t pc, int act)
+/* into the walk's room (unwind_thread): never more than max_depth */
+static void push(struct thread *t, uint64_t pc, int act)
 {
-	if (t->npcs >= *cap) {
-		*cap = *cap ? *cap * 2 : 32;
-		t->pcs = xrealloc(t->pcs, *cap * sizeof(*t->pcs));
-		t->activation = xrealloc(t->activation, *cap);
-	}
 	t->pcs[t->npcs] = pc;
 	t->activation[t->npcs] = act;
 	t->npcs++;
@@ -740,14 +740,13 @@ static void walk(struct uctx *u, unw_addr_space_t as, size_t max_depth)
 {
 	struct thread *t = u->t;
 	unw_cursor_t c;
-	size_t cap = 0;
 	int ret;
 	uint64_t prev_sp = 0;
 	if (!t->cap.ok)
 		return;
 	u->regs = t->cap.regs;
 	if ((ret = unw_init_remote(&c, as, u)) < 0) {
-		push(t, &cap, t->cap.regs.rip, 1);
+		push(t, t->cap.regs.rip, 1);
 		t->unwind_stop = xasprintf("cannot start unwinding: %s", unw_strerror(ret));
 		return;
 	}
@@ -775,7 +774,7 @@ static void walk(struct uctx *u, unw_addr_space_t as, size_t max_depth)
 			t->unwind_stop = xasprintf("depth limit of %zu frames reached", max_depth);
 			break;
 		}
-		push(t, &cap, ip, !t->npcs || sig);
+		push(t, ip, !t->npcs || sig);
 		prev_sp = sp;
 		has_info = has_unwind_info(u, &c, ip);
 		if (!has_info && !sig)
@@ -798,26 +797,32 @@ static void walk(struct uctx *u, unw_addr_space_t as, size_t max_depth)
 	}
 }
 
-/* Then the frames kept in blocks of their own size: the walk's, grown
- * 32 at a time, took 3.2 MiB of heap at 10,000 threads of 7 frames,
- * pages faulted in one by one (1-2 ms a MiB on a virtual machine whose
- * host took the memory back); each walk's block is the next one's. */
+/* The walk into room for max_depth frames, shared by every walk, then
+ * the frames kept in blocks of their own size: grown 32 at a time, each
+ * thread's took 3.2 MiB of heap at 10,000 threads of 7 frames, pages
+ * faulted in one by one (1-2 ms a MiB on a virtual machine whose host
+ * took the memory back). */
 static void unwind_thread(struct uctx *u, unw_addr_space_t as, size_t max_depth)
 {
 	struct thread *t = u->t;
-	uint64_t *pcs;
-	uint8_t *act;
+	if (u->room < max_depth + 1) {
+		u->room = max_depth + 1;
+		u->pcs = xrealloc_array(u->pcs, u->room, sizeof(*u->pcs));
+		u->act = xrealloc(u->act, u->room);
+	}
+	t->pcs = u->pcs;
+	t->activation = u->act;
+	t->npcs = 0;
 	walk(u, as, max_depth);
-	if (!t->npcs)
+	if (!t->npcs) {
+		t->pcs = NULL;
+		t->activation = NULL;
 		return;
-	pcs = xmalloc_array(t->npcs, sizeof(*pcs));
-	act = xmalloc(t->npcs);
-	memcpy(pcs, t->pcs, t->npcs * sizeof(*pcs));
-	memcpy(act, t->activation, t->npcs);
-	free(t->pcs);
-	free(t->activation);
-	t->pcs = pcs;
-	t->activation = act;
+	}
+	t->pcs = xmalloc_array(t->npcs, sizeof(*t->pcs));
+	t->activation = xmalloc(t->npcs);
+	memcpy(t->pcs, u->pcs, t->npcs * sizeof(*t->pcs));
+	memcpy(t->activation, u->act, t->npcs);
 }
 
 static void uctx_open(struct uctx *u, struct process *p, const struct go_frames *go)
@@ -841,6 +846,8 @@ static void uctx_close(struct uctx *u)
 	free(u->mods);
 	modules_release(&u->modules);
 	free(u->pcinfo);
+	free(u->pcs);
+	free(u->act);
 	modfiles_release(&u->files);
 }
 
