@@ -285,7 +285,7 @@ int report_take(pid_t pid, const struct report_opts *o, const pid_t *tids, size_
 	p->pid = pid;
 	/* the heap this run will need, faulted in at once: per thread, its
 	 * facts, stack copy bookkeeping, frames (measured at 10,000 threads
-	 * of the benchmark's pool: 11.3 MiB at the end of `stack`).  No
+	 * of the benchmark's pool: 11.3-12.2 MiB at the end of `stack`).  No
 	 * more: where a virtual machine's host took back the memory freed
 	 * before, each MiB faulted in costs 1.4-2 ms */
 	n = o->po.threads_only ? 0 : proc_count_threads(pfd);
