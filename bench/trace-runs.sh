@@ -24,4 +24,4 @@ perf sched record -a -q -o "$data" -- sh -c "
 	done"
 kill $target
 rm -rf "$dir"
-sh "$here/sched-gaps.sh" "$data" busy 1.0
+sh "$here/sched-gaps.sh" "$data" busy ${GAP_MS:-1.0}
