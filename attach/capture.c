@@ -76,13 +76,12 @@
  * its CPU for 1-10 ms once it was released.  So they go RELEASE_WINDOW
  * at a time, the next batch when the thread that runs there has had its
  * CPU back (its schedstat counts the times it was given one), or after
- * RELEASE_WINDOW_NS.  The sleepers of other CPUs are left for the
- * ptrace thread's exit to release (leave_to_exit).  Where that cannot
- * be, they go with the last watched CPU's batches: the CPU they last ran
- * on is often the one the ptrace thread keeps busy, and the scheduler
- * then wakes them beside the busy thread instead (at 10,000 threads,
- * runs of 60-136 of them, gaps of 0.6-1.4 ms, when they were released
- * unpaced).  Only with no thread to watch does the release go unpaced.
+ * RELEASE_WINDOW_NS.  That holds for the sleepers of other CPUs too: the
+ * CPU they last ran on is often the one the ptrace thread keeps busy,
+ * and the scheduler then wakes them beside the busy thread instead (at
+ * 10,000 threads, runs of 60-136 of them, gaps of 0.6-1.4 ms, when they
+ * were released unpaced).  Only with no thread to watch does the release
+ * go unpaced.
  */
 #define RELEASE_WINDOW 32
 #define RELEASE_WINDOW_NS 500000ull
@@ -142,18 +141,12 @@ struct stopper {
 	 * schedstat */
 	struct watch {
 		int cpu, fd;
-		pid_t tid;
 	} watch[MAX_WATCH];
 	size_t nwatch;
 	size_t group;		/* sleepers interrupted since the window was last empty */
-	/* the CPUs the ptrace thread runs on (capture_cpus), if any; and
-	 * those it may move to (clear_of_running) */
-	cpu_set_t cpus, allowed;
+	/* the CPUs the ptrace thread runs on (capture_cpus), if any */
+	cpu_set_t cpus;
 	int have_cpus;
-	/* held sleepers left for the ptrace thread's exit to release (see
-	 * leave_to_exit), and that thread's TID */
-	size_t exit_left;
-	pid_t tracer;
 };
 
 static volatile sig_atomic_t pending_signal;
@@ -769,7 +762,6 @@ static void open_watches(struct stopper *c)
 			continue;
 		}
 		c->watch[c->nwatch].cpu = t->cpu;
-		c->watch[c->nwatch].tid = t->tid;
 		c->watch[c->nwatch++].fd = fd;
 	}
 }
@@ -798,10 +790,9 @@ static int sleeper_on(struct stopper *c, size_t i, int cpu)
 
 /* Release the held sleepers but the leader in batches (see
  * RELEASE_WINDOW): those that last ran on a watched CPU with that CPU's
- * batches, and with `others`, the others with the last watched CPU's.
- * The caller releases what is left (all of them, when no thread is
- * watched). */
-static void release_sleepers(struct stopper *c, int others)
+ * batches, the others with the last watched CPU's.  The caller releases
+ * what is left (all of them, when no thread is watched). */
+static void release_sleepers(struct stopper *c)
 {
 	size_t n = c->p->nthreads, i, w, nhot = 0, left = 0;
 	size_t *hot = c->bgot;	/* free again once the copies are made */
@@ -814,7 +805,7 @@ static void release_sleepers(struct stopper *c, int others)
 		for (i = 0; i < n; i++)
 			if (sleeper_on(c, i, c->watch[w].cpu))
 				hot[nhot++] = i;
-		if (others && w == c->nwatch - 1)
+		if (w == c->nwatch - 1)
 			for (i = 0; i < n; i++)
 				if (sleeper_on(c, i, -1))
 					hot[nhot++] = i;
@@ -854,56 +845,6 @@ static void release_sleepers(struct stopper *c, int others)
 			nanosleep(&ts, NULL);
 		}
 	}
-}
-
-/*
- * Whether the ptrace thread runs on no CPU where a watched thread runs
- * now, after moving it if need be.  A running thread, released first,
- * often wakes on the ptrace thread's CPU rather than its own; the
- * watches then follow it there.
- */
-static int clear_of_running(struct stopper *c)
-{
-	cpu_set_t free = c->allowed;
-	int me = sched_getcpu(), clash = 0;
-	size_t w;
-	for (w = 0; w < c->nwatch; w++) {
-		struct thread t;
-		if (proc_read_stat(c->pfd, c->watch[w].tid, &t) == 0 && t.cpu >= 0)
-			c->watch[w].cpu = t.cpu;
-		if (c->watch[w].cpu >= 0 && c->watch[w].cpu < CPU_SETSIZE)
-			CPU_CLR(c->watch[w].cpu, &free);
-		clash |= c->watch[w].cpu == me;
-	}
-	if (!clash)
-		return me >= 0;
-	return CPU_COUNT(&free) > 0 && sched_setaffinity(0, sizeof(free), &free) == 0;
-}
-
-/*
- * The held sleepers not released yet (those on no watched CPU) are left
- * for the kernel to release when the ptrace thread exits: one pass over
- * its tracees, 0.2 us each where they wake on its CPU, against 6-12 us a
- * PTRACE_DETACH (65 against 130 ms for 10,000 sleepers on one CPU, the
- * sleepers' own runs included).  The pass cannot be paced or
- * interrupted, so it is taken only where no running thread shares the
- * ptrace thread's CPU: beside one, 9,000 sleepers released so kept it
- * off that CPU 8 ms (perf sched).  A thread in a signal-delivery stop
- * is released as before, with its signal.  What a tracee does once its
- * tracer is gone is what it does after PTRACE_DETACH (both end in
- * __ptrace_unlink), and its unreaped event report is dropped as a
- * detach drops it.
- */
-static void leave_to_exit(struct stopper *c)
-{
-	size_t i;
-	for (i = 0; i < c->p->nthreads; i++)
-		if (!c->tc[i].running && c->tc[i].st == TS_STOPPED && !c->tc[i].sig) {
-			forget_report(c, i);
-			set_state(c, i, TS_DONE);
-			c->exit_left++;
-		}
-	c->p->exit_released = (int)c->exit_left;
 }
 
 /* Room for n threads' stack copies in one batch; threads found by a
@@ -997,17 +938,9 @@ static void capture_and_release(struct stopper *c, int running_pass)
 	}
 	if (!running_pass)
 		c->t_copied = now_ns();
-	if (!running_pass) {
-		/* not while a late thread may still stop (release_late):
-		 * the sleepers would be held while it is waited for */
-		int by_exit = !c->pending && clear_of_running(c);
-		release_sleepers(c, !by_exit);
-		if (by_exit && clear_of_running(c))
-			leave_to_exit(c);
-		else if (by_exit)
-			release_sleepers(c, 1);
-	}
 	/* release non-leaders first, the leader last */
+	if (!running_pass)
+		release_sleepers(c);
 	for (i = 0; i < n; i++)
 		if (c->tc[i].running == running_pass && thr(c, i)->tid != c->p->pid)
 			release(c, i);
@@ -1279,7 +1212,7 @@ static void *ptrace_thread_main(void *arg)
 	struct stopper *c = arg;
 	struct process *p = c->p;
 	size_t i;
-	c->tracer = tracer_tid = (pid_t)syscall(SYS_gettid);
+	tracer_tid = (pid_t)syscall(SYS_gettid);
 	/* the pacing of stops and release sleeps 20 us at a time: with the
 	 * default timer slack (50 us) each sleep took three times that */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
@@ -1416,8 +1349,6 @@ static int cap_start(struct stopper *c, pthread_t *th, sigset_t *old)
 	sigaddset(&block, SIGCHLD);
 	pthread_sigmask(SIG_BLOCK, &block, old);
 	pthread_attr_init(&attr);
-	if (sched_getaffinity(0, sizeof(c->allowed), &c->allowed) < 0)
-		CPU_ZERO(&c->allowed);
 	if ((c->have_cpus = capture_cpus(c->p, &cpus))) {
 		pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
 		c->cpus = cpus;
@@ -1429,22 +1360,6 @@ static int cap_start(struct stopper *c, pthread_t *th, sigset_t *old)
 	pthread_sigmask(SIG_SETMASK, old, NULL);
 	sb_addf(c->err, "cannot start the capture thread: %s", strerror(errno));
 	return -1;
-}
-
-/*
- * The join returns once the ptrace thread has left its memory, which it
- * does before the kernel detaches its tracees: what leave_to_exit left
- * is released once the thread is gone from the kernel's tables (tgkill
- * then finds no such thread).  Until then a new capture could not seize
- * them.  Bounded, though the kernel's pass takes milliseconds.
- */
-static void wait_tracer_gone(struct stopper *c)
-{
-	uint64_t until = now_ns() + 1000000000ull;
-	struct timespec ts = { 0, 20000 };
-	while (syscall(SYS_tgkill, getpid(), c->tracer, 0) == 0 && now_ns() < until)
-		nanosleep(&ts, NULL);
-	c->t_released = c->t_last = now_ns();
 }
 
 /* Wait for the ptrace thread, meanwhile keeping an exec in the target
@@ -1469,8 +1384,6 @@ static void cap_join(struct stopper *c, pthread_t th, const sigset_t *old)
 			break;
 		unblock_exec(c->pfd, last, sizeof(last));
 	}
-	if (c->exit_left)
-		wait_tracer_gone(c);
 	if (moved)
 		sched_setaffinity(0, sizeof(mine), &mine);
 	follow_to_cpu(c->cpu);

@@ -44,9 +44,9 @@ void report_print_stats(const struct process *p)
 {
 	fprintf(stderr, "inspect: stats: threads %zu, captured %d, groups %zu, "
 		"distinct pcs %zu, scan rounds %d, signal stops %d, "
-		"released in batches %d (%d batches), %d by the capture thread's exit\n",
+		"released in batches %d (%d batches)\n",
 		p->nthreads, p->captured, p->ngroups, p->nsyms, p->scan_rounds,
-		p->signal_stops, p->paced, p->batches, p->exit_released);
+		p->signal_stops, p->paced, p->batches);
 	if (p->facts_bulk)
 		fprintf(stderr, "inspect: stats: threads' facts from the kernel's task iterator "
 			"(BPF), and the registers of %d held threads\n", p->regs_bulk);

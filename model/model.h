@@ -302,7 +302,6 @@ struct process {
 	int signal_stops;	/* signal-delivery stops seen (re-injected) */
 	int not_stopped;	/* threads that missed the stop deadline */
 	int paced, batches;	/* sleepers released in batches; the batches */
-	int exit_released;	/* sleepers released by the capture thread's exit */
 	/* the hold's parts (ns): stopping every thread, copying, releasing;
 	 * 0 when nothing was held */
 	uint64_t t_stop, t_copy, t_release;

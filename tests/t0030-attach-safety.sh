@@ -142,22 +142,6 @@ else
 		"this kernel has no /proc/PID/schedstat"
 fi
 
-# With no running thread beside them, the held sleepers are released by
-# the kernel when the capture thread exits: each time, none is still
-# traced when inspect returns.
-test_expect_success 'sleepers released by the capture thread'"'"'s exit: none still traced after' '
-	start_fixture pool 200 || return 1
-	for i in 1 2 3; do
-		"$INSPECT" stack --stats $FIXTURE_PID >out 2>err || { cat err; return 1; }
-		expect_grep "^process $FIXTURE_PID \(pool\): 201 threads" out &&
-		expect_grep "released in batches 0 \(0 batches\), 20[01] by the capture thread.s exit" err &&
-		if grep -H "^TracerPid:[[:space:]]*[1-9]" /proc/$FIXTURE_PID/task/*/status; then
-			return 1
-		fi || return 1
-	done
-	check_healthy $FIXTURE_PID && kill $FIXTURE_PID
-'
-
 test_expect_success 'signals sent while threads are held arrive afterwards, exactly once' '
 	start_fixture states nospin || return 1
 	INSPECT_TEST_HOLD_MS=1000 "$INSPECT" stack $FIXTURE_PID >/dev/null & ipid=$!
