@@ -4,7 +4,8 @@
 # against bench/target.c with N idle threads and one busy one (default
 # 10,000), each run SETTLE-S seconds after the one before (default 3: a
 # host that takes back freed memory has taken it back), then the busy
-# thread's gaps over 1 ms and what ran meanwhile (bench/sched-gaps.sh).
+# thread's gaps over GAP_MS (environment, default 1 ms) and what ran
+# meanwhile (bench/sched-gaps.sh).
 # Where stall.py --trace records the target's first run only, this finds
 # the rare stalls of any run.  Needs perf; the trace goes to
 # $TMPDIR/inspect-trace-runs.data.  A benchmark helper: nothing in
