@@ -370,11 +370,13 @@ static int load_prog(uint32_t fn, const struct bpf_insn *prog, size_t n, const c
 	return sys_bpf(BPF_PROG_LOAD, &a);
 }
 
-/* The program pfd over process pid's threads: the link's fd, or -1 */
+/* The program pfd over process pid's threads: the link's fd, or -1.
+ * pfd is closed either way: the link keeps the program. */
 static int link_prog(int pfd, pid_t pid)
 {
 	union bpf_iter_link_info li;
 	union bpf_attr a;
+	int lfd;
 	memset(&li, 0, sizeof(li));
 	li.task.pid = (uint32_t)pid;
 	memset(&a, 0, sizeof(a));
@@ -382,7 +384,9 @@ static int link_prog(int pfd, pid_t pid)
 	a.link_create.attach_type = BPF_TRACE_ITER;
 	a.link_create.iter_info = (uintptr_t)&li;
 	a.link_create.iter_info_len = sizeof(li);
-	return sys_bpf(BPF_LINK_CREATE, &a);
+	lfd = sys_bpf(BPF_LINK_CREATE, &a);
+	close(pfd);
+	return lfd;
 }
 
 /* One walk of the link's iterator: each(arg, record) for every record of
@@ -601,13 +605,11 @@ static size_t build_regs_prog(struct bpf_insn *p)
 int taskiter_regs_open(pid_t pid)
 {
 	struct bpf_insn prog[8 + NRF * 2 + 21 * 2 + 16];
-	int pfd, lfd;
+	int pfd;
 	if (!regs_layout.known ||
 	    (pfd = load_prog(regs_layout.fn, prog, build_regs_prog(prog), "inspect_regs")) < 0)
 		return -1;
-	lfd = link_prog(pfd, pid);
-	close(pfd);		/* the link keeps the program */
-	return lfd;
+	return link_prog(pfd, pid);
 }
 
 struct regs_each {
@@ -704,9 +706,7 @@ int taskiter_read(pid_t pid, struct task_fact **out, size_t *nout)
 			return -1;
 		sp_off = -1;
 	}
-	lfd = link_prog(pfd, pid);
-	close(pfd);
-	if (lfd < 0)
+	if ((lfd = link_prog(pfd, pid)) < 0)
 		return -1;
 	rc = iter_read(lfd, sizeof(struct rec), fact_record, &fs);
 	close(lfd);

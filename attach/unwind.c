@@ -798,10 +798,10 @@ static void walk(struct uctx *u, unw_addr_space_t as, size_t max_depth)
 }
 
 /* The walk into room for max_depth frames, shared by every walk, then
- * the frames kept in blocks of their own size: grown 32 at a time, each
- * thread's took 3.2 MiB of heap at 10,000 threads of 7 frames, pages
- * faulted in one by one (1-2 ms a MiB on a virtual machine whose host
- * took the memory back). */
+ * the frames kept in a block of their own size: a block per thread grown
+ * 32 frames at a time is 3.2 MiB of heap at 10,000 threads of 7 frames,
+ * pages faulted in one by one (1-2 ms a MiB on a virtual machine whose
+ * host took the memory back). */
 static void unwind_thread(struct uctx *u, unw_addr_space_t as, size_t max_depth)
 {
 	struct thread *t = u->t;
