@@ -125,6 +125,7 @@ struct capture_opts {
 	uint64_t timeout_ms;	/* stop deadline */
 	size_t max_stack;	/* bytes of live stack copied per thread */
 	int no_rescan;		/* only the threads already listed (--tid) */
+	int stop_all;		/* stop even the threads it could read asleep */
 	int test_hold_ms;	/* the tests' hook: hold this long after the
 				   stop (INSPECT_TEST_HOLD_MS) */
 };

@@ -19,6 +19,9 @@
  *    late), so nothing can stay held after a capture.
  *  - Blocked threads are stopped first and running ones last; running
  *    ones are captured and released first.
+ *  - A thread asleep, where the task iterator can tell it stayed so from
+ *    before the stop to after the release, is read in place and never
+ *    stopped (capture_asleep).
  */
 #define _GNU_SOURCE
 #include "attach.h"
@@ -88,8 +91,9 @@
 #define MAX_WATCH 16		/* CPUs watched so */
 
 /* TS_ATTACHED: seized, not asked to stop yet; TS_SEIZED: asked to stop,
- * not stopped yet */
-enum ts { TS_NEW, TS_ATTACHED, TS_SEIZED, TS_STOPPED, TS_GONE, TS_SKIP, TS_DONE };
+ * not stopped yet; TS_ASLEEP: read asleep, not to be stopped (see
+ * capture_asleep) */
+enum ts { TS_NEW, TS_ATTACHED, TS_SEIZED, TS_STOPPED, TS_GONE, TS_SKIP, TS_DONE, TS_ASLEEP };
 
 struct tctl {
 	enum ts st;
@@ -100,6 +104,9 @@ struct tctl {
 	/* its registers came from the task iterator, which also read the
 	 * CPU it stopped on: 1 + that CPU; else 0 */
 	int cpu_held;
+	int nr_from_regs;	/* its system call was taken from its registers */
+	int unchanged;		/* asleep: still so, as it was, after the hold */
+	uint64_t switches;	/* asleep: how many times it had left a CPU */
 };
 
 /* The state of one capture, shared by the calling thread and the ptrace
@@ -147,6 +154,12 @@ struct stopper {
 	/* the CPUs the ptrace thread runs on (capture_cpus), if any */
 	cpu_set_t cpus;
 	int have_cpus;
+	/* capture_asleep: the sleeper stopped to check the registers the
+	 * task iterator read asleep, and those registers */
+	ssize_t witness;
+	struct user_regs_struct witness_regs;
+	int asleep;		/* some threads are read asleep: no bulk read_regs */
+	uint64_t held_before;	/* how long its attempt held threads, when undone */
 };
 
 static volatile sig_atomic_t pending_signal;
@@ -654,6 +667,7 @@ static int grab(struct stopper *c, size_t i)
 		 * is in rax), or -1 outside one */
 		const struct user_regs_struct *r = &t->cap.regs;
 		t->syscall_nr = (long)r->orig_rax < 0 ? SYSCALL_NONE : (long)r->orig_rax;
+		c->tc[i].nr_from_regs = 1;
 		t->args[0] = r->rdi;
 		t->args[1] = r->rsi;
 		t->args[2] = r->rdx;
@@ -882,7 +896,7 @@ static void read_regs(struct stopper *c)
 {
 	size_t i, n = 0;
 	int same = 0;
-	if (c->regs_link < 0)
+	if (c->regs_link < 0 || c->asleep)
 		return;
 	if (taskiter_regs_read(c->regs_link, take_regs, c) == 0)
 		for (i = 0; i < c->p->nthreads; i++) {
@@ -903,7 +917,9 @@ static void read_regs(struct stopper *c)
 	c->p->regs_bulk = (int)n;
 }
 
-static void capture_and_release(struct stopper *c, int running_pass)
+/* The registers (grab) and the stacks, in one batched read, of the
+ * threads in state st that ran (running) or not before the stop */
+static void copy_stacks(struct stopper *c, enum ts st, int running)
 {
 	size_t i, n = c->p->nthreads, ng = 0;
 	struct thread **ts;
@@ -912,10 +928,8 @@ static void capture_and_release(struct stopper *c, int running_pass)
 	ts = c->bt;
 	l = c->bl;
 	r = c->br;
-	if (!running_pass)
-		read_regs(c);
 	for (i = 0; i < n; i++)
-		if (c->tc[i].st == TS_STOPPED && c->tc[i].running == running_pass &&
+		if (c->tc[i].st == st && c->tc[i].running == running &&
 		    !c->p->exec_seen && c->rc == ATTACH_OK) {
 			struct thread *t = thr(c, i);
 			c->btrim[ng] = (uint8_t)grab(c, i);
@@ -936,6 +950,14 @@ static void capture_and_release(struct stopper *c, int running_pass)
 			check_trimmed(c, ts[i]);
 		c->p->stack_bytes += ts[i]->cap.stack_len;
 	}
+}
+
+static void capture_and_release(struct stopper *c, int running_pass)
+{
+	size_t i, n = c->p->nthreads;
+	if (!running_pass)
+		read_regs(c);
+	copy_stacks(c, TS_STOPPED, running_pass);
 	if (!running_pass)
 		c->t_copied = now_ns();
 	/* release non-leaders first, the leader last */
@@ -1206,6 +1228,187 @@ static void release_late(struct stopper *c)
 	}
 }
 
+/*
+ * A thread asleep in the kernel does not change its registers or its
+ * own stack until it runs again, and it cannot run again without the
+ * kernel counting it: every time a thread leaves a CPU, one of its
+ * nvcsw and nivcsw counts grows.  So a thread that the task iterator
+ * reads asleep (S, on no CPU), then, after the other threads were held
+ * and released, reads again asleep with the same count and the same
+ * registers, was in that state all along: at the instant every other
+ * thread was held too.  It is read where it sleeps, never stopped:
+ * at 10,000 threads of a pool, each stop woke a sleeper (which then
+ * had to run, beside the busy thread on a 2-CPU machine as often as
+ * not), and so did each release.
+ *
+ * The registers it read asleep are checked against PTRACE_GETREGSET
+ * on one sleeper that is stopped (the witness): the same but rax,
+ * which an interrupted system call sets on its way out.  If that check
+ * fails, or any sleeper ran meanwhile, or exited, nothing read asleep
+ * is kept: every thread is stopped and copied as for a process of
+ * busy threads (1 is returned when that is not needed).
+ */
+static void note_asleep(void *arg, const struct held_regs *h)
+{
+	struct stopper *c = arg;
+	ssize_t i = find_tid(c, h->tid);
+	if (i < 0 || !h->sleeping || h->traced || c->tc[i].st != TS_NEW || c->tc[i].running)
+		return;
+	thr(c, (size_t)i)->cap.regs = h->regs;
+	c->tc[i].cpu_held = h->cpu + 1;
+	c->tc[i].switches = h->switches;
+	set_state(c, (size_t)i, TS_ASLEEP);
+}
+
+/* Whether a thread asleep in system call nr, once stopped, goes back
+ * to it by itself: the kernel restarts these; epoll_wait, semop,
+ * sigtimedwait, ... return EINTR to the target instead (inspect(1),
+ * NOTES) */
+static int restarts(unsigned long long nr)
+{
+	static const unsigned short calls[] = {
+		202 /* futex */, 35 /* nanosleep */, 230 /* clock_nanosleep */, 7 /* poll */,
+		271 /* ppoll */, 23 /* select */, 270 /* pselect6 */, 0 /* read */,
+		43 /* accept */, 288 /* accept4 */, 34 /* pause */, 61 /* wait4 */,
+		247 /* waitid */,
+	};
+	size_t k;
+	for (k = 0; k < sizeof(calls) / sizeof(calls[0]); k++)
+		if (nr == calls[k])
+			return 1;
+	return 0;
+}
+
+static void check_asleep(void *arg, const struct held_regs *h)
+{
+	struct stopper *c = arg;
+	ssize_t i = find_tid(c, h->tid);
+	if (i >= 0 && c->tc[i].st == TS_ASLEEP && h->sleeping && !h->traced &&
+	    h->switches == c->tc[i].switches &&
+	    !memcmp(&h->regs, &thr(c, (size_t)i)->cap.regs, sizeof(h->regs)))
+		c->tc[i].unchanged = 1;
+}
+
+/* The witness's registers, stopped, are those read asleep but rax */
+static int witness_agrees(struct stopper *c)
+{
+	struct user_regs_struct a, b;
+	const struct thread *t;
+	if (c->witness < 0)
+		return 0;
+	t = thr(c, (size_t)c->witness);
+	if (!t->cap.ok)
+		return 0;
+	a = t->cap.regs;
+	b = c->witness_regs;
+	a.rax = b.rax = 0;
+	return !memcmp(&a, &b, sizeof(a));
+}
+
+/* Undo capture_asleep's attempt: every thread is to be stopped again */
+static void forget_asleep(struct stopper *c)
+{
+	struct process *p = c->p;
+	size_t i;
+	for (i = 0; i < p->nthreads; i++) {
+		struct tctl *tc = &c->tc[i];
+		struct thread *t = thr(c, i);
+		if (tc->st == TS_DONE || tc->st == TS_ASLEEP)
+			set_state(c, i, TS_NEW);
+		if (tc->nr_from_regs)
+			t->syscall_nr = SYSCALL_UNKNOWN;
+		tc->nr_from_regs = tc->late = tc->cpu_held = tc->sig = tc->unchanged = 0;
+		memset(&t->cap, 0, sizeof(t->cap));
+	}
+	p->stack_bytes = 0;
+	p->stacks_trimmed = p->stacks_untrimmed = 0;
+	c->sigstop_held = 0;
+	if (c->t_first && c->t_last > c->t_first)
+		c->held_before += c->t_last - c->t_first;
+	c->t_first = c->t_last = c->t_progress = 0;
+	c->nwin = c->group = 0;
+	c->asleep = 0;
+	arena_reserve(&p->stacks, stack_room(c));
+}
+
+static void start_deadlines(struct stopper *c)
+{
+	uint64_t d = c->o->timeout_ms < D_GRACE_MS ? c->o->timeout_ms : D_GRACE_MS;
+	c->deadline = now_ns() + c->o->timeout_ms * 1000000ull;
+	c->deadline_d = now_ns() + d * 1000000ull;
+}
+
+static void hold_and_copy(struct stopper *c);
+
+static int capture_asleep(struct stopper *c)
+{
+	struct process *p = c->p;
+	size_t i, nasleep = 0, ran = 0;
+	int agrees;
+	if (c->regs_link < 0 || p->go.is_go || c->o->stop_all)
+		return 0;
+	c->witness = -1;
+	if (taskiter_regs_read(c->regs_link, note_asleep, c) < 0) {
+		forget_asleep(c);
+		return 0;
+	}
+	for (i = 0; i < p->nthreads; i++) {
+		if (c->tc[i].st != TS_ASLEEP)
+			continue;
+		if (c->witness < 0 && thr(c, i)->tid != p->pid &&
+		    restarts(thr(c, i)->cap.regs.orig_rax)) {
+			c->witness = (ssize_t)i;
+			c->witness_regs = thr(c, i)->cap.regs;
+			c->tc[i].cpu_held = 0;
+			set_state(c, i, TS_NEW);
+			continue;
+		}
+		nasleep++;
+	}
+	if (!nasleep || c->witness < 0) {
+		forget_asleep(c);
+		return 0;
+	}
+	c->asleep = 1;
+	copy_stacks(c, TS_ASLEEP, 0);
+	hold_and_copy(c);
+	agrees = witness_agrees(c);
+	if (c->rc != ATTACH_OK || p->exec_seen || (agrees &&
+	    taskiter_regs_read(c->regs_link, check_asleep, c) == 0)) {
+		for (i = 0; i < p->nthreads; i++)
+			if (c->tc[i].st == TS_ASLEEP) {
+				ran += !c->tc[i].unchanged;
+				set_state(c, i, TS_DONE);
+			}
+		if (!ran || c->rc != ATTACH_OK || p->exec_seen) {
+			p->read_asleep = (int)nasleep;
+			return 1;
+		}
+	}
+	p->asleep_ran = ran ? (int)ran : -1;
+	forget_asleep(c);
+	return 0;
+}
+
+/* Stop the threads to stop, copy them, release them */
+static void hold_and_copy(struct stopper *c)
+{
+	struct process *p = c->p;
+	start_deadlines(c);
+	seize_known(c);
+	seize_new(c);
+	c->t_stopped = now_ns();
+	hold_for_tests(c);
+	/* running threads are captured and released first; then a Go
+	 * program's goroutines are copied while the others are held */
+	capture_and_release(c, 1);
+	if (c->rc == ATTACH_OK && !p->exec_seen)
+		go_capture(p, c->o->max_stack, running_threads(c));
+	capture_and_release(c, 0);
+	release_late(c);
+	c->t_released = now_ns();
+}
+
 /* The ptrace thread: every ptrace call of the capture is made here. */
 static void *ptrace_thread_main(void *arg)
 {
@@ -1223,22 +1426,10 @@ static void *ptrace_thread_main(void *arg)
 	if (p->facts_bulk)
 		c->regs_link = taskiter_regs_open(p->pid);
 	batch_reserve(c, p->nthreads);
-	c->deadline = now_ns() + c->o->timeout_ms * 1000000ull;
-	c->deadline_d = now_ns() + (c->o->timeout_ms < D_GRACE_MS ? c->o->timeout_ms : D_GRACE_MS) * 1000000ull;
 	mark_known(c);
 	open_watches(c);
-	seize_known(c);
-	seize_new(c);
-	c->t_stopped = now_ns();
-	hold_for_tests(c);
-	/* running threads are captured and released first; then a Go
-	 * program's goroutines are copied while the others are held */
-	capture_and_release(c, 1);
-	if (c->rc == ATTACH_OK && !p->exec_seen)
-		go_capture(p, c->o->max_stack, running_threads(c));
-	capture_and_release(c, 0);
-	release_late(c);
-	c->t_released = now_ns();
+	if (!capture_asleep(c))
+		hold_and_copy(c);
 	c->cpu = sched_getcpu();
 	for (i = 0; i < c->nwatch; i++)
 		close(c->watch[i].fd);
@@ -1518,6 +1709,7 @@ enum attach_err capture_process(int pfd, struct process *p,
 		cap_join(&c, th, &old);
 		if (c.t_first)
 			p->stopped_ns = (c.t_last > c.t_first ? c.t_last : now_ns()) - c.t_first;
+		p->stopped_ns += c.held_before;
 		/* the hold's parts, from the first stop on (none: nothing held) */
 		if (c.t_first && c.t_stopped >= c.t_first && c.t_copied >= c.t_stopped &&
 		    c.t_released >= c.t_copied) {

@@ -58,12 +58,16 @@ int taskiter_read(pid_t pid, struct task_fact **out, size_t *n);
  * (before the stop, after a taskiter_read that succeeded) gives a link
  * to read, or -1 where the kernel will not; read calls each(arg, h) per
  * thread: regs as PTRACE_GETREGSET would give them for a stopped thread
- * (traced: in a ptrace stop), and the CPU it is on; 0, or -1 (what each
- * was given before then still stands).  close() the link. */
+ * (traced: in a ptrace stop; for one asleep, those saved when it entered
+ * the kernel, rax aside), the CPU it is on and how many times it left a
+ * CPU; 0, or -1 (what each was given before then still stands).
+ * close() the link. */
 struct held_regs {
 	pid_t tid;
 	int traced;
+	int sleeping;		/* in S, off every CPU */
 	int cpu;
+	uint64_t switches;	/* times it left a CPU (nvcsw + nivcsw) */
 	struct user_regs_struct regs;
 };
 int taskiter_regs_open(pid_t pid);

@@ -518,7 +518,7 @@ static const char *const pt_regs_names[21] = {
 #define PT_SS 20
 
 enum { RF_TID, RF_STATE, RF_CPU, RF_FSBASE, RF_GSBASE, RF_ES, RF_DS, RF_FSINDEX, RF_GSINDEX,
-       NRF };
+       RF_ONCPU, RF_NVCSW, RF_NIVCSW, NRF };
 
 static const struct {
 	const char *name;
@@ -528,13 +528,15 @@ static const struct {
 	[RF_FSBASE] = { "thread.fsbase", 8 }, [RF_GSBASE] = { "thread.gsbase", 8 },
 	[RF_ES] = { "thread.es", 2 }, [RF_DS] = { "thread.ds", 2 },
 	[RF_FSINDEX] = { "thread.fsindex", 2 }, [RF_GSINDEX] = { "thread.gsindex", 2 },
+	[RF_ONCPU] = { "on_cpu", 4 }, [RF_NVCSW] = { "nvcsw", 8 }, [RF_NIVCSW] = { "nivcsw", 8 },
 };
 
 struct regs_rec {
-	uint32_t tid, state, cpu, pad;
+	uint32_t tid, state, cpu, on_cpu;
 	uint64_t pt[21];
 	uint64_t fsbase, gsbase;
 	uint16_t es, ds, fsindex, gsindex;
+	uint64_t nvcsw, nivcsw;
 };
 
 /* what taskiter_read found in this kernel's BTF for it (one kernel a run) */
@@ -577,6 +579,9 @@ static size_t build_regs_prog(struct bpf_insn *p)
 		[RF_ES] = offsetof(struct regs_rec, es), [RF_DS] = offsetof(struct regs_rec, ds),
 		[RF_FSINDEX] = offsetof(struct regs_rec, fsindex),
 		[RF_GSINDEX] = offsetof(struct regs_rec, gsindex),
+		[RF_ONCPU] = offsetof(struct regs_rec, on_cpu),
+		[RF_NVCSW] = offsetof(struct regs_rec, nvcsw),
+		[RF_NIVCSW] = offsetof(struct regs_rec, nivcsw),
 	};
 	size_t k = prog_begin(p);
 	int f;
@@ -628,6 +633,10 @@ static void regs_record(void *arg, const void *rec)
 	memset(&h, 0, sizeof(h));
 	h.tid = (pid_t)r.tid;
 	h.traced = (r.state & 0x8) != 0;
+	/* S alone (TASK_INTERRUPTIBLE; not frozen, not exiting) and off
+	 * every CPU: blocked in the kernel, its user state saved */
+	h.sleeping = (r.state & 0x80ff) == 0x1 && !r.on_cpu;
+	h.switches = r.nvcsw + r.nivcsw;
 	h.cpu = (int)r.cpu;
 	memcpy(&h.regs, r.pt, sizeof(r.pt));
 	h.regs.fs_base = r.fsbase;

@@ -50,6 +50,15 @@ void report_print_stats(const struct process *p)
 	if (p->facts_bulk)
 		fprintf(stderr, "inspect: stats: threads' facts from the kernel's task iterator "
 			"(BPF), and the registers of %d held threads\n", p->regs_bulk);
+	if (p->read_asleep)
+		fprintf(stderr, "inspect: stats: %d threads read asleep, not stopped\n",
+			p->read_asleep);
+	else if (p->asleep_ran > 0)
+		fprintf(stderr, "inspect: stats: %d of the threads read asleep ran before the "
+			"check: every thread stopped instead\n", p->asleep_ran);
+	else if (p->asleep_ran < 0)
+		fprintf(stderr, "inspect: stats: the registers read asleep were not those a stop "
+			"gave: every thread stopped instead\n");
 	else
 		fprintf(stderr, "inspect: stats: threads' facts from their /proc files\n");
 	fprintf(stderr, "inspect: stats: proc %.2f ms, capture %.2f ms (held %.3f ms), "

@@ -44,7 +44,7 @@ static int run_stack(const struct command *cmd, int argc, char **argv)
 	struct tids tids = { 0 };
 	struct process p;
 	int json = 0, threads = 0, raw = 0, addresses = 0, kernel = 0, stats = 0, color = 0;
-	int goroutines = 0, go_system = 0, folded = 0;
+	int goroutines = 0, go_system = 0, folded = 0, stop_all = 0;
 	const char *pprof = NULL;
 	FILE *pprof_out = NULL;
 	int pprof_failed = 0, pprof_written = 0, debuginfod = 0;
@@ -83,6 +83,8 @@ static int run_stack(const struct command *cmd, int argc, char **argv)
 		OPT_NUM("stop-timeout", "MS", &timeout_ms, 1, 600000, "milliseconds",
 			"give up on threads not stopped MS milliseconds\n"
 			"after the last that did (default 250)"),
+		OPT_BOOL("stop-all", &stop_all, "stop every thread, even those read asleep in\n"
+			 "place otherwise (see CAPTURE in inspect(1))"),
 		OPT_CHOICE("color", "WHEN", &color, color_whens,
 			   "auto (default), always or never; NO_COLOR is honoured"),
 		OPT_CHOICE("colour", "WHEN", &color, color_whens, NULL),
@@ -120,6 +122,7 @@ static int run_stack(const struct command *cmd, int argc, char **argv)
 	}
 	o.po.want_kstack = ro.kernel = kernel;
 	o.co.timeout_ms = (uint64_t)timeout_ms;
+	o.co.stop_all = stop_all;
 	ro.addresses = addresses;
 	o.go_system = ro.go_system = go_system;
 	ro.color = !json && cli_use_color(stdout, color_whens[color]);

@@ -276,6 +276,10 @@ struct process {
 	size_t stack_bytes;
 	int stacks_trimmed, stacks_untrimmed;
 	int regs_bulk;		/* threads whose registers the task iterator read */
+	/* threads read asleep, never stopped (attach/capture.c); or how
+	 * many of them ran before the check, so that every thread was
+	 * stopped after all (-1: the registers' check failed) */
+	int read_asleep, asleep_ran;
 	/* the blocked-time clock being calibrated (attach/proc.c): to be
 	 * collected by proc_blocked_times before process_clear */
 	struct calib *calib;

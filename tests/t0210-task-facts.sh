@@ -96,9 +96,9 @@ sys.exit(1 if bad or not fa else 0)
 PY
 }
 
-test_expect_success 'a pool of 300: registers from the iterator, each stack copy ends at the first frame, and every stack is the one GETREGSET and the whole copy give' '
+test_expect_success 'a pool of 300, every thread stopped: registers from the iterator, each stack copy ends at the first frame, and every stack is the one GETREGSET and the whole copy give' '
 	start_fixture pool 300 busy &&
-	"$INSPECT" stack --json --stats $FIXTURE_PID >cut.json 2>cut.err &&
+	"$INSPECT" stack --stop-all --json --stats $FIXTURE_PID >cut.json 2>cut.err &&
 	INSPECT_BPF=0 "$INSPECT" stack --json --stats $FIXTURE_PID >whole.json 2>whole.err &&
 	expect_grep "3[0-9][0-9] ended at the first frame, 0 copied whole after the check" cut.err &&
 	expect_grep "and the registers of 30[0-9] held threads" cut.err &&

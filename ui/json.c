@@ -281,6 +281,7 @@ json_object *ui_json_process(const struct process *p, int kernel)
 	json_object_object_add(o, "command", json_object_new_string(p->comm));
 	json_object_object_add(o, "exe", str_or_null(p->exe));
 	json_object_object_add(o, "stopped_us", json_object_new_int64((int64_t)(p->stopped_ns / 1000)));
+	json_object_object_add(o, "read_asleep", json_object_new_int(p->read_asleep));
 	if (p->no_stacks)
 		json_object_object_add(o, "no_stacks", json_object_new_string(p->no_stacks));
 	for (i = 0; i < p->nthreads; i++)

@@ -415,6 +415,8 @@ void render_text(FILE *out, const struct process *p, const struct render_opts *o
 			go->ngroups, go->nsystem, o->go_system ? ", shown" : ", hidden");
 	if (p->captured)
 		fprintf(out, ", held %.2f ms", p->stopped_ns / 1e6);
+	if (p->read_asleep)
+		fprintf(out, ", %d asleep read in place", p->read_asleep);
 	fputc('\n', out);
 	if (p->exe)
 		fprintf(out, "%s%s%s\n", col(o, C_DIM), p->exe, col(o, C_OFF));
