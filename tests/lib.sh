@@ -264,3 +264,28 @@ if not ok:
     sys.exit(1)
 PY
 }
+
+# bpf_offered: whether this kernel gives the BPF task iterator: root, its
+# BTF, and 6.1 or later (the per-process iterator)
+bpf_offered() {
+	[ "$(id -u)" = 0 ] && [ -r /sys/kernel/btf/vmlinux ] &&
+		python3 -c 'import os,sys; v=[int(x) for x in os.uname().release.split(".")[:2]]; sys.exit(v < [6, 1])'
+}
+
+# same_stacks A.json B.json: every blocked thread has the same frames
+# (function, file, line) in both (a running one moves on between them)
+same_stacks() {
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+def frames(j):
+    return {t["tid"]: [(f.get("function"), f.get("file"), f.get("line")) for f in t["frames"]]
+            for t in j["threads"] if t["state"] != "R"}
+fa, fb = frames(a), frames(b)
+bad = [tid for tid in fa if tid in fb and fa[tid] != fb[tid]]
+for tid in bad[:3]:
+    print(tid, fa[tid], "against", fb.get(tid))
+print(len(fa), "threads,", len(bad), "with other frames")
+sys.exit(1 if bad or not fa else 0)
+PY
+}

@@ -7,13 +7,7 @@
 # and nothing else changes.
 . "$(dirname "$0")/lib.sh"
 
-# Whether this kernel can give it: root, its BTF, and 6.1 or later (the
-# per-process task iterator).  Elsewhere there is nothing to compare.
-kernel_offers() {
-	[ "$(id -u)" = 0 ] && [ -r /sys/kernel/btf/vmlinux ] &&
-		python3 -c 'import os,sys; v=[int(x) for x in os.uname().release.split(".")[:2]]; sys.exit(v < [6, 1])'
-}
-if ! kernel_offers; then
+if ! bpf_offered; then
 	test_skip "the task iterator and /proc agree" "it needs root, /sys/kernel/btf/vmlinux and Linux 6.1 or later"
 	test_done
 fi
@@ -77,24 +71,6 @@ test_expect_success 'a thread in uninterruptible sleep reads as D, with its wait
 and [t for t in j[\"threads\"] if t[\"name\"] == \"vforker\"][0][\"no_stack\"].startswith(\"in uninterruptible sleep\")" &&
 	sleep 0.1 && check_healthy $FIXTURE_PID
 '
-
-# same_stacks A.json B.json: every blocked thread has the same frames
-# (function, file, line) in both (a running one moves on between them)
-same_stacks() {
-	python3 - "$1" "$2" <<'PY'
-import json, sys
-a, b = (json.load(open(f)) for f in sys.argv[1:3])
-def frames(j):
-    return {t["tid"]: [(f.get("function"), f.get("file"), f.get("line")) for f in t["frames"]]
-            for t in j["threads"] if t["state"] != "R"}
-fa, fb = frames(a), frames(b)
-bad = [tid for tid in fa if tid in fb and fa[tid] != fb[tid]]
-for tid in bad[:3]:
-    print(tid, fa[tid], "against", fb.get(tid))
-print(len(fa), "threads,", len(bad), "with other frames")
-sys.exit(1 if bad or not fa else 0)
-PY
-}
 
 test_expect_success 'a pool of 300, every thread stopped: registers from the iterator, each stack copy ends at the first frame, and every stack is the one GETREGSET and the whole copy give' '
 	start_fixture pool 300 busy &&

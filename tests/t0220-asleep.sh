@@ -8,11 +8,7 @@
 # after all, losing no signal.
 . "$(dirname "$0")/lib.sh"
 
-kernel_offers() {
-	[ "$(id -u)" = 0 ] && [ -r /sys/kernel/btf/vmlinux ] &&
-		python3 -c 'import os,sys; v=[int(x) for x in os.uname().release.split(".")[:2]]; sys.exit(v < [6, 1])'
-}
-if ! kernel_offers; then
+if ! bpf_offered; then
 	test_skip "sleepers read in place" "it needs root, /sys/kernel/btf/vmlinux and Linux 6.1 or later"
 	test_done
 fi
@@ -30,24 +26,6 @@ switches() {
 # woken A B: how many threads' counts differ between the two lists
 woken() {
 	join "$1" "$2" | awk '$2 != $3 { n++ } END { print n + 0 }'
-}
-
-# same_stacks A.json B.json: every blocked thread has the same frames
-# (function, file, line) in both
-same_stacks() {
-	python3 - "$1" "$2" <<'PY'
-import json, sys
-a, b = (json.load(open(f)) for f in sys.argv[1:3])
-def frames(j):
-    return {t["tid"]: [(f.get("function"), f.get("file"), f.get("line")) for f in t["frames"]]
-            for t in j["threads"] if t["state"] != "R"}
-fa, fb = frames(a), frames(b)
-bad = [tid for tid in fa if tid in fb and fa[tid] != fb[tid]]
-for tid in bad[:3]:
-    print(tid, fa[tid], "against", fb.get(tid))
-print(len(fa), "threads,", len(bad), "with other frames")
-sys.exit(1 if bad or not fa else 0)
-PY
 }
 
 test_expect_success 'a pool of 300 beside a busy thread: read asleep, one worker woken (the witness), every stack the one a stop of all gives' '
