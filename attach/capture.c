@@ -106,6 +106,8 @@ struct tctl {
 	int cpu_held;
 	int nr_from_regs;	/* its system call was taken from its registers */
 	int unchanged;		/* asleep: still so, as it was, after the hold */
+	int trim;		/* its copy ended at the first frame (1), or was
+				   made whole after the check (2), else 0 */
 	uint64_t switches;	/* asleep: how many times it had left a CPU */
 };
 
@@ -704,9 +706,10 @@ static int grab(struct stopper *c, size_t i)
  * A copy that ends at the first frame (grab) is kept when its last word
  * is the probe's (the return address its first frame was called from);
  * else the thread is not laid out as the probe's were, and its stack is
- * copied up to its thread pointer after all.
+ * copied up to its thread pointer after all.  1 when kept, 2 when copied
+ * whole.
  */
-static void check_trimmed(struct stopper *c, struct thread *t)
+static int check_trimmed(struct stopper *c, struct thread *t)
 {
 	uint64_t word, lo = t->cap.stack_lo, len = t->cap.stack_len;
 	struct iovec l, r;
@@ -714,7 +717,7 @@ static void check_trimmed(struct stopper *c, struct thread *t)
 	memcpy(&word, t->cap.stack + len - 8, 8);
 	if (word == c->top_word) {
 		c->p->stacks_trimmed++;
-		return;
+		return 1;
 	}
 	c->p->stacks_untrimmed++;
 	len += c->top_gap;
@@ -724,6 +727,7 @@ static void check_trimmed(struct stopper *c, struct thread *t)
 	l.iov_len = r.iov_len = len;
 	vm_read_ranges(c->p->mm_tid, &l, &r, 1, &got);
 	t->cap.stack_len = got;
+	return 2;
 }
 
 static void release(struct stopper *c, size_t i)
@@ -947,7 +951,7 @@ static void copy_stacks(struct stopper *c, enum ts st, int running)
 		int whole = c->bgot[i] == ts[i]->cap.stack_len;
 		ts[i]->cap.stack_len = c->bgot[i];
 		if (c->btrim[i] && whole)
-			check_trimmed(c, ts[i]);
+			c->tc[ts[i] - c->p->threads].trim = check_trimmed(c, ts[i]);
 		c->p->stack_bytes += ts[i]->cap.stack_len;
 	}
 }
@@ -1104,6 +1108,8 @@ static size_t stack_room(struct stopper *c)
 	for (i = 0; i < c->p->nthreads; i++) {
 		const struct thread *t = thr(c, i);
 		uint64_t lo = t->sp - 128, tp = t->fsbase_hint;
+		if (c->tc[i].st != TS_NEW)
+			continue;	/* copied already, or not to be */
 		if (t->sp > 128 && tp > lo && tp - lo <= c->o->max_stack)
 			room += (size_t)((frames_end(c, lo, tp) - lo + 15) & ~15ull);
 		else
@@ -1244,9 +1250,10 @@ static void release_late(struct stopper *c)
  * The registers it read asleep are checked against PTRACE_GETREGSET
  * on one sleeper that is stopped (the witness): the same but rax,
  * which an interrupted system call sets on its way out.  If that check
- * fails, or any sleeper ran meanwhile, or exited, nothing read asleep
- * is kept: every thread is stopped and copied as for a process of
- * busy threads (1 is returned when that is not needed).
+ * fails, nothing read asleep is kept: every thread is stopped and
+ * copied as for a process of busy threads (1 is returned when that is
+ * not needed).  So it is too when sleepers still run (or exit) after
+ * ASLEEP_TRIES attempts, below.
  */
 static void note_asleep(void *arg, const struct held_regs *h)
 {
@@ -1305,29 +1312,37 @@ static int witness_agrees(struct stopper *c)
 	return !memcmp(&a, &b, sizeof(a));
 }
 
-/* Undo capture_asleep's attempt: every thread is to be stopped again */
-static void forget_asleep(struct stopper *c)
+/* Undo capture_asleep's attempt: every thread it stopped is to be
+ * stopped again, and so is every thread read asleep, but, with
+ * keep_unchanged, those that were still asleep as they were */
+static void redo_asleep(struct stopper *c, int keep_unchanged)
 {
 	struct process *p = c->p;
 	size_t i;
 	for (i = 0; i < p->nthreads; i++) {
 		struct tctl *tc = &c->tc[i];
 		struct thread *t = thr(c, i);
+		if (tc->st == TS_ASLEEP && keep_unchanged && tc->unchanged) {
+			tc->unchanged = 0;
+			continue;
+		}
 		if (tc->st == TS_DONE || tc->st == TS_ASLEEP)
 			set_state(c, i, TS_NEW);
 		if (tc->nr_from_regs)
 			t->syscall_nr = SYSCALL_UNKNOWN;
-		tc->nr_from_regs = tc->late = tc->cpu_held = tc->sig = tc->unchanged = 0;
+		if (t->cap.ok)
+			p->stack_bytes -= t->cap.stack_len;
+		p->stacks_trimmed -= tc->trim == 1;
+		p->stacks_untrimmed -= tc->trim == 2;
+		tc->nr_from_regs = tc->late = tc->cpu_held = tc->sig = tc->unchanged = tc->trim = 0;
 		memset(&t->cap, 0, sizeof(t->cap));
 	}
-	p->stack_bytes = 0;
-	p->stacks_trimmed = p->stacks_untrimmed = 0;
 	c->sigstop_held = 0;
 	if (c->t_first && c->t_last > c->t_first)
 		c->held_before += c->t_last - c->t_first;
 	c->t_first = c->t_last = c->t_progress = 0;
 	c->nwin = c->group = 0;
-	c->asleep = 0;
+	c->asleep = keep_unchanged;
 	arena_reserve(&p->stacks, stack_room(c));
 }
 
@@ -1340,16 +1355,24 @@ static void start_deadlines(struct stopper *c)
 
 static void hold_and_copy(struct stopper *c);
 
+/*
+ * A sleeper that ran during an attempt (a timer's thread, say) is
+ * stopped with the running threads in the next, while those still
+ * asleep as they were stay read: the snapshot is then that attempt's
+ * instant.  After ASLEEP_TRIES attempts, every thread is stopped.
+ */
+#define ASLEEP_TRIES 3
+
 static int capture_asleep(struct stopper *c)
 {
 	struct process *p = c->p;
 	size_t i, nasleep = 0, ran = 0;
-	int agrees;
+	int try;
 	if (c->regs_link < 0 || p->go.is_go || c->o->stop_all)
 		return 0;
 	c->witness = -1;
 	if (taskiter_regs_read(c->regs_link, note_asleep, c) < 0) {
-		forget_asleep(c);
+		redo_asleep(c, 0);
 		return 0;
 	}
 	for (i = 0; i < p->nthreads; i++) {
@@ -1366,27 +1389,43 @@ static int capture_asleep(struct stopper *c)
 		nasleep++;
 	}
 	if (!nasleep || c->witness < 0) {
-		forget_asleep(c);
+		redo_asleep(c, 0);
 		return 0;
 	}
 	c->asleep = 1;
 	copy_stacks(c, TS_ASLEEP, 0);
-	hold_and_copy(c);
-	agrees = witness_agrees(c);
-	if (c->rc != ATTACH_OK || p->exec_seen || (agrees &&
-	    taskiter_regs_read(c->regs_link, check_asleep, c) == 0)) {
+	for (try = 1;; try++) {
+		hold_and_copy(c);
+		/* the registers' check, once: a witness stopped again after
+		 * a restart may be in restart_syscall instead */
+		if (try == 1 && !witness_agrees(c)) {
+			p->asleep_ran = -1;
+			break;
+		}
+		if (c->rc != ATTACH_OK || p->exec_seen)
+			return 1;	/* an error, which the caller reports */
+		if (taskiter_regs_read(c->regs_link, check_asleep, c) < 0)
+			break;
+		ran = nasleep = 0;
 		for (i = 0; i < p->nthreads; i++)
 			if (c->tc[i].st == TS_ASLEEP) {
 				ran += !c->tc[i].unchanged;
-				set_state(c, i, TS_DONE);
+				nasleep += c->tc[i].unchanged;
 			}
-		if (!ran || c->rc != ATTACH_OK || p->exec_seen) {
+		p->asleep_ran += (int)ran;
+		if (!ran) {
+			for (i = 0; i < p->nthreads; i++)
+				if (c->tc[i].st == TS_ASLEEP)
+					set_state(c, i, TS_DONE);
 			p->read_asleep = (int)nasleep;
+			p->asleep_tries = try;
 			return 1;
 		}
+		if (try == ASLEEP_TRIES || !nasleep)
+			break;
+		redo_asleep(c, 1);
 	}
-	p->asleep_ran = ran ? (int)ran : -1;
-	forget_asleep(c);
+	redo_asleep(c, 0);
 	return 0;
 }
 

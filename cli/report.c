@@ -50,7 +50,11 @@ void report_print_stats(const struct process *p)
 	if (p->facts_bulk)
 		fprintf(stderr, "inspect: stats: threads' facts from the kernel's task iterator "
 			"(BPF), and the registers of %d held threads\n", p->regs_bulk);
-	if (p->read_asleep)
+	if (p->read_asleep && p->asleep_tries > 1)
+		fprintf(stderr, "inspect: stats: %d threads read asleep, not stopped, in %d "
+			"attempts (%d that ran meanwhile stopped instead)\n", p->read_asleep,
+			p->asleep_tries, p->asleep_ran);
+	else if (p->read_asleep)
 		fprintf(stderr, "inspect: stats: %d threads read asleep, not stopped\n",
 			p->read_asleep);
 	else if (p->asleep_ran > 0)
@@ -161,6 +165,7 @@ static void proc_view_fallback(int pfd, struct process *p, const struct proc_opt
 {
 	size_t i;
 	p->no_stacks = xstrdup(why);
+	p->read_asleep = 0;
 	for (i = 0; i < p->nthreads; i++) {
 		memset(&p->threads[i].cap, 0, sizeof(p->threads[i].cap));
 		proc_read_fallback(pfd, &p->threads[i], po->want_kstack);

@@ -276,10 +276,11 @@ struct process {
 	size_t stack_bytes;
 	int stacks_trimmed, stacks_untrimmed;
 	int regs_bulk;		/* threads whose registers the task iterator read */
-	/* threads read asleep, never stopped (attach/capture.c); or how
-	 * many of them ran before the check, so that every thread was
-	 * stopped after all (-1: the registers' check failed) */
-	int read_asleep, asleep_ran;
+	/* threads read asleep, never stopped (attach/capture.c), in how
+	 * many attempts; how many read asleep ran before a check (and were
+	 * stopped in the next attempt, or, with read_asleep 0, every thread
+	 * was; -1: the registers' check failed) */
+	int read_asleep, asleep_tries, asleep_ran;
 	/* the blocked-time clock being calibrated (attach/proc.c): to be
 	 * collected by proc_blocked_times before process_clear */
 	struct calib *calib;

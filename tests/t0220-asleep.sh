@@ -4,8 +4,9 @@
 # INSPECT_BPF=1), a thread asleep is read in place and never stopped:
 # its context switches do not move, its blocked calls see no EINTR, and
 # its stack is the one a stop of every thread (--stop-all) gives.  A
-# sleeper that runs during the capture makes inspect stop every thread
-# after all, losing no signal.
+# sleeper that runs during the capture is stopped in a further attempt;
+# sleepers that still run after three make inspect stop every thread
+# after all; no signal is lost either way.
 . "$(dirname "$0")/lib.sh"
 
 if ! bpf_offered; then
@@ -21,6 +22,15 @@ switches() {
 		awk -v t="${_d##*/}" '/^(non)?voluntary_ctxt_switches/ { n += $2 } END { print t, n }' \
 			$_d/status
 	done | sort
+}
+
+# wait_some_held PID: until some thread of PID is held (t)
+wait_some_held() {
+	for _i in $(seq 1 150); do
+		thread_states $1 | grep -q t && return 0
+		sleep 0.02
+	done
+	return 1
 }
 
 # woken A B: how many threads' counts differ between the two lists
@@ -50,6 +60,19 @@ test_expect_success 'a pool of 300 beside a busy thread: read asleep, one worker
 	check_healthy $FIXTURE_PID
 '
 
+test_expect_success 'three threads that wake every millisecond: stopped in a second attempt, the pool still read asleep' '
+	start_fixture pool 300 busy tick 3 &&
+	switches $FIXTURE_PID >s0 &&
+	"$INSPECT" stack --json --stats $FIXTURE_PID >j.json 2>err &&
+	switches $FIXTURE_PID >s1 &&
+	cat err &&
+	expect_grep "3[0-9][0-9] threads read asleep, not stopped, in [23] attempts \([0-9]+ that ran meanwhile stopped instead\)" err &&
+	test $(woken s0 s1) = 1 &&
+	json_check j.json "len([t for t in j[\"threads\"] if t[\"name\"].startswith(\"ticker-\") and \"ticker\" in [f[\"function\"] for f in t[\"frames\"]]]) == 3" &&
+	json_check j.json "len([t for t in j[\"threads\"] if [f[\"function\"] for f in t[\"frames\"]][-3:] == [\"pool_worker\", \"start_thread\", \"__clone3\"]]) == 300" &&
+	check_healthy $FIXTURE_PID
+'
+
 test_expect_success 'read asleep, no blocked call sees EINTR; stopped (--stop-all), those of the man page do' '
 	start_fixture eintr || return 1
 	c=$(eval echo \$READY_$FIXTURE_PID).counts
@@ -67,25 +90,58 @@ test_expect_success 'read asleep, no blocked call sees EINTR; stopped (--stop-al
 	test $st = 0
 '
 
-# The witness is the one sleeper stopped; signals wake another sleeper
-# (the main thread, which takes process-directed signals), so the check
-# after the hold finds it ran.
-test_expect_success 'a sleeper that runs during the capture: every thread stopped instead, each signal arrives once' '
+# The witness is the one sleeper stopped; the signals wake other
+# sleepers (the main thread first, then others, as each has one pending),
+# which the check after the hold finds ran: they are stopped in a second
+# attempt, the rest stay read asleep.
+test_expect_success 'sleepers woken during the capture are stopped in a further attempt; each signal arrives once' '
 	start_fixture states nospin || return 1
 	INSPECT_BPF=1 INSPECT_TEST_HOLD_MS=1000 "$INSPECT" stack --max-depth 1000 --stats $FIXTURE_PID \
 		>out 2>err & ipid=$!
-	for i in $(seq 1 150); do
-		thread_states $FIXTURE_PID | grep -q t && break
-		sleep 0.02
-	done
+	wait_some_held $FIXTURE_PID &&
 	kill -USR1 $FIXTURE_PID &&
 	for i in 1 2 3 4 5 6 7 8 9 10; do kill -s RTMIN+3 $FIXTURE_PID; done
 	wait $ipid || { cat err; return 1; }
 	sleep 0.2
 	states_counts $FIXTURE_PID >c && cat c && expect_grep "^usr1 1 rt 10 " c &&
+	expect_grep "[0-9]+ threads read asleep, not stopped, in [23] attempts \([0-9]+ that ran meanwhile stopped instead\)" err &&
+	expect_grep "^process $FIXTURE_PID \(states\): 14 threads in 11 groups, held [0-9.]+ ms, [0-9]+ asleep read in place$" out &&
+	expect_grep "^1 thread: sleep" out &&
+	check_healthy $FIXTURE_PID
+'
+
+# A signal to one thread after another, all through the capture: some
+# sleeper runs in every attempt, so after the third every thread is
+# stopped, as with --stop-all.
+test_expect_success 'sleepers that keep waking through three attempts: every thread stopped; each signal arrives once' '
+	start_fixture states nospin || return 1
+	python3 - $FIXTURE_PID >sent <<-\PY &
+	import ctypes, os, signal, sys, time
+	pid = int(sys.argv[1])
+	libc = ctypes.CDLL(None, use_errno=True)
+	tids = sorted(int(t) for t in os.listdir("/proc/%d/task" % pid))
+	L = ctypes.c_long
+	sent = k = 0
+	open("go", "w").close()
+	# until told to stop, a signal every 10 ms, each to the next thread:
+	# every thread has one within the hold of each attempt (300 ms)
+	while not os.path.exists("stop"):
+	    if libc.syscall(L(234), L(pid), L(tids[k % len(tids)]), L(signal.SIGRTMIN + 3)) == 0:
+	        sent += 1
+	    k += 1
+	    time.sleep(0.01)
+	print(sent)
+	PY
+	spid=$!
+	rm -f stop && while ! test -e go; do sleep 0.05; done &&
+	INSPECT_BPF=1 INSPECT_TEST_HOLD_MS=300 "$INSPECT" stack --max-depth 1000 --stats $FIXTURE_PID \
+		>out 2>err; st=$?
+	touch stop && wait $spid && test $st = 0 || { cat err; return 1; }
+	sleep 0.2
+	states_counts $FIXTURE_PID >c && cat c sent &&
+	expect_grep "^usr1 0 rt $(cat sent) " c &&
 	expect_grep "of the threads read asleep ran before the check: every thread stopped instead" err &&
 	expect_grep "^process $FIXTURE_PID \(states\): 14 threads in 11 groups, held [0-9.]+ ms$" out &&
-	expect_grep "^1 thread: sleep" out &&
 	check_healthy $FIXTURE_PID
 '
 
