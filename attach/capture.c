@@ -1396,14 +1396,14 @@ static int capture_asleep(struct stopper *c)
 	copy_stacks(c, TS_ASLEEP, 0);
 	for (try = 1;; try++) {
 		hold_and_copy(c);
+		if (c->rc != ATTACH_OK || p->exec_seen)
+			return 1;	/* an error, which the caller reports */
 		/* the registers' check, once: a witness stopped again after
 		 * a restart may be in restart_syscall instead */
 		if (try == 1 && !witness_agrees(c)) {
 			p->asleep_ran = -1;
 			break;
 		}
-		if (c->rc != ATTACH_OK || p->exec_seen)
-			return 1;	/* an error, which the caller reports */
 		if (taskiter_regs_read(c->regs_link, check_asleep, c) < 0)
 			break;
 		ran = nasleep = 0;
