@@ -50,6 +50,8 @@ void report_print_stats(const struct process *p)
 	if (p->facts_bulk)
 		fprintf(stderr, "inspect: stats: threads' facts from the kernel's task iterator "
 			"(BPF), and the registers of %d held threads\n", p->regs_bulk);
+	else
+		fprintf(stderr, "inspect: stats: threads' facts from their /proc files\n");
 	if (p->read_asleep && p->asleep_tries > 1)
 		fprintf(stderr, "inspect: stats: %d threads read asleep, not stopped, in %d "
 			"attempts (%d that ran meanwhile stopped instead)\n", p->read_asleep,
@@ -63,8 +65,6 @@ void report_print_stats(const struct process *p)
 	else if (p->asleep_ran < 0)
 		fprintf(stderr, "inspect: stats: the registers read asleep were not those a stop "
 			"gave: every thread stopped instead\n");
-	else
-		fprintf(stderr, "inspect: stats: threads' facts from their /proc files\n");
 	fprintf(stderr, "inspect: stats: proc %.2f ms, capture %.2f ms (held %.3f ms), "
 		"unwind %.2f ms, symbolize %.2f ms, render %.2f ms\n",
 		p->t_proc / 1e6, p->t_capture / 1e6, p->stopped_ns / 1e6,
