@@ -1274,10 +1274,8 @@ static void note_asleep(void *arg, const struct held_regs *h)
 static int restarts(unsigned long long nr)
 {
 	static const unsigned short calls[] = {
-		202 /* futex */, 35 /* nanosleep */, 230 /* clock_nanosleep */, 7 /* poll */,
-		271 /* ppoll */, 23 /* select */, 270 /* pselect6 */, 0 /* read */,
-		43 /* accept */, 288 /* accept4 */, 34 /* pause */, 61 /* wait4 */,
-		247 /* waitid */,
+		SYS_futex, SYS_nanosleep, SYS_clock_nanosleep, SYS_poll, SYS_ppoll, SYS_select,
+		SYS_pselect6, SYS_read, SYS_accept, SYS_accept4, SYS_pause, SYS_wait4, SYS_waitid,
 	};
 	size_t k;
 	for (k = 0; k < sizeof(calls) / sizeof(calls[0]); k++)

@@ -24,15 +24,6 @@ switches() {
 	done | sort
 }
 
-# wait_some_held PID: until some thread of PID is held (t)
-wait_some_held() {
-	for _i in $(seq 1 150); do
-		thread_states $1 | grep -q t && return 0
-		sleep 0.02
-	done
-	return 1
-}
-
 # woken A B: how many threads' counts differ between the two lists
 woken() {
 	join "$1" "$2" | awk '$2 != $3 { n++ } END { print n + 0 }'
@@ -98,7 +89,7 @@ test_expect_success 'sleepers woken during the capture are stopped in a further 
 	start_fixture states nospin || return 1
 	INSPECT_BPF=1 INSPECT_TEST_HOLD_MS=1000 "$INSPECT" stack --max-depth 1000 --stats $FIXTURE_PID \
 		>out 2>err & ipid=$!
-	wait_some_held $FIXTURE_PID &&
+	wait_held $FIXTURE_PID some &&
 	kill -USR1 $FIXTURE_PID &&
 	for i in 1 2 3 4 5 6 7 8 9 10; do kill -s RTMIN+3 $FIXTURE_PID; done
 	wait $ipid || { cat err; return 1; }
