@@ -247,7 +247,7 @@ fuzz: deps-build
 
 # a benchmark, not a test: inspect against eu-stack and gdb (see bench/bench.py)
 bench: deps-build
-	@sh tests/deps.sh elfutils gdb python3 delve
+	@sh tests/deps.sh elfutils gdb python3 delve linux-perf
 	@sh tests/go/toolchains.sh
 	@$(MAKE) --no-print-directory inspect $(OUT)/bench-target $(OUT)/bench-floor \
 		$(OUT)/bench-timeit $(OUT)/bench-gotarget

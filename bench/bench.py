@@ -17,13 +17,24 @@ Each run's wall time and peak memory are taken by bench/timeit.c, from
 its fork of the tool to the reap, so that python's own work to start a
 run counts for no tool.
 
+The no-op's and inspect's runs are also recorded by the scheduler's own
+trace (perf, sched_switch; as root, where perf is), one trace a run, so
+that each stall is told apart from what the machine does anyway: for
+every stall over 1 ms above the noise it prints who held the busy
+thread's CPU meanwhile, and the worst stall less the time that tasks on
+their own timer (benchlib.OWN_TIMER: DAMON's kdamond, and perf itself)
+held of it.  The other tools are not traced: a trace's cost on each
+switch would be in the floor's figures.
+
 Usage: bench.py BUILD-DIR INSPECT [N ...]   (default N: 100 1000 10000)
 Environment: BENCH_REPS (default 7), BENCH_GDB_MAX_N (default 1000: gdb
-takes minutes on 10,000 threads), BENCH_TIMEOUT (seconds per run, 300).
+takes minutes on 10,000 threads), BENCH_TIMEOUT (seconds per run, 300),
+BENCH_TRACE=0 (no trace).
 It is a benchmark: nothing in `make check` depends on its timings.
 """
 import os
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -44,6 +55,9 @@ timeit_bin = os.path.join(build, "bench-timeit")
 
 floor_bin = os.path.join(build, "bench-floor")
 cold_dirs = []
+traced = ("noop", "inspect")
+tracing = os.environ.get("BENCH_TRACE", "1") != "0" and os.geteuid() == 0 and \
+    shutil.which("perf") is not None
 
 
 def tools(pid, n):
@@ -89,16 +103,23 @@ for n in sizes:
     pid = proc.pid
     print("N=%d: target PID %d, %d threads" % (n, pid, len(os.listdir("/proc/%d/task" % pid))),
           file=sys.stderr)
+    busy = benchlib.busy_thread(pid)
     for r in range(reps):
         for name, cmd in tools(pid, n):
+            trace = benchlib.SchedTrace() if tracing and name in traced and busy else None
+            t0 = time.monotonic()
             os.kill(pid, signal.SIGUSR2)
             time.sleep(0.05)
             wall, rss, err = run(cmd)
             time.sleep(0.05)
-            st = stall(pid, ready + ".stall")
-            res = results.setdefault((name, n), {"wall": [], "stall": [], "rss": []})
+            st, end = benchlib.stall_when(pid, ready + ".stall")
+            t1 = time.monotonic()
+            res = results.setdefault((name, n), {"wall": [], "stall": [], "rss": [], "why": []})
             res["wall"].append(wall)
             res["stall"].append(st)
+            tr = trace.stop() if trace else None
+            res["why"].append(benchlib.explain(tr, busy, st, end, t0, t1)
+                              if tr and st is not None else None)
             res["rss"].append(rss / 1024.0 if rss else None)
             if name == "inspect":
                 for k, v in re.findall(r"(proc|capture|held|unwind|symbolize|render) ([0-9.]+) ms", err):
@@ -113,6 +134,8 @@ for n in sizes:
             topall.setdefault(n, []).append(many / (top_iters - 1) * 100)
     proc.kill()
     proc.wait()
+
+
 
 print()
 print("%-9s %6s  %-24s %-24s %-22s" % ("tool", "N", "wall s (min-max)", "stall ms (min-max)",
@@ -144,6 +167,40 @@ for n in sizes:
         if noop:
             line += " (%.2f net of the no-op)" % ((med(c["wall"]) - med(noop["wall"])) * 1e6 / n)
     print(line)
+if tracing:
+    print()
+    print("from the scheduler's trace (perf: sched_switch, interrupts) of the no-op's and")
+    print("inspect's runs: each stall over 1 ms above the noise, and what held the busy")
+    print("thread's CPU meanwhile (ms); then inspect's stall above noise less the machine's")
+    print("own: tasks on their own timer (%s) and time in which its CPU ran neither a task"
+          % ", ".join(k.rstrip(".") for k in benchlib.OWN_TIMER))
+    print("nor an interrupt (the host had it)")
+    for n in sizes:
+        noop, i = results.get(("noop", n)), results.get(("inspect", n))
+        if not noop or not i or med(noop["stall"]) is None:
+            continue
+        noise = med(noop["stall"])
+        for name, r in (("noop", noop), ("inspect", i)):
+            for k, (st, why) in enumerate(zip(r["stall"], r["why"])):
+                if st is None or st - noise <= 1.0:
+                    continue
+                line = "  N=%-6d %-8s run %d: stall %.3f ms: " % (n, name, k + 1, st)
+                if not why:
+                    line += "no trace"
+                elif why["how"] == "off":
+                    line += "off its CPU (left %s): %s" % (why["left"], ", ".join(
+                        "%s %.3f" % kv for kv in sorted(why["held"].items(), key=lambda kv: -kv[1]))
+                        or "came back on another CPU")
+                elif why["how"] == "on":
+                    line += "on its CPU by the trace: interrupts %.3f, nothing seen %.3f" % (
+                        why["irq"], why["unseen"])
+                else:
+                    line += "not in the trace"
+                print(line)
+        nets = [w["net"] if w else st for st, w in zip(i["stall"], i["why"]) if st is not None]
+        if nets:
+            print("  N=%-6d inspect stall above noise, less the machine's own: median %.3f ms "
+                  "(worst %.3f)" % (n, statistics.median(nets) - noise, max(nets) - noise))
 # what each more thread costs `inspect count` (the slope between the
 # smallest and the largest N): the figure that does not count process
 # start-up, the same at any N

@@ -29,21 +29,27 @@ def run(timeit_bin, cmd, timeout, stdin_text=None):
     return int(m.group(1)) / 1e6, int(m.group(2)), err
 
 
-def stall(pid, path, tries=100):
-    """the target's longest stall since its last SIGUSR2, in ms: SIGUSR1
-    makes it write the figure (us) to path"""
+def stall_when(pid, path, tries=100):
+    """the target's longest stall since its last SIGUSR2, in ms, and when
+    it ended (CLOCK_MONOTONIC seconds, or None where the target does not
+    say): SIGUSR1 makes it write both (us, ns) to path"""
     os.kill(pid, signal.SIGUSR1)
     for _ in range(tries):
         time.sleep(0.01)
         try:
             with open(path) as f:
-                v = f.read().strip()
+                v = f.read().split()
             if v:
                 os.unlink(path)
-                return int(v) / 1000.0
+                return int(v[0]) / 1000.0, int(v[1]) / 1e9 if len(v) > 1 else None
         except FileNotFoundError:
             pass
-    return None
+    return None, None
+
+
+def stall(pid, path, tries=100):
+    """the target's longest stall since its last SIGUSR2, in ms"""
+    return stall_when(pid, path, tries)[0]
 
 
 def fmt(v, unit=""):
@@ -54,6 +60,18 @@ def fmt(v, unit=""):
         return "timeout"
     med = statistics.median(v)
     return "%.3g%s (%.3g-%.3g)" % (med, unit, min(v), max(v))
+
+
+def busy_thread(pid):
+    """the target's thread that is running (bench/target.c has one), or None"""
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "R":
+                    return int(tid)
+        except OSError:
+            pass
+    return None
 
 
 def med(v):
@@ -82,3 +100,177 @@ def start_target(target_bin, n, prefix, wait_s=120):
         time.sleep(0.01)
     time.sleep(0.5)
     return proc, ready
+
+
+# Tasks that run on their own timer whatever the tools do: their time in
+# a stall of the busy thread is the machine's, not the tool's.  DAMON's
+# monitor (kdamond) wakes every 512 ms here and runs 1-3.5 ms on
+# whichever CPU it last ran on, the busy thread's too (bench/sched-gaps.sh
+# on a `perf sched record` trace); perf is the trace itself.
+OWN_TIMER = ("kdamond.", "perf")
+
+SWITCH = re.compile(r"prev_comm=(.*) prev_pid=(\d+) prev_prio=\d+ "
+                    r"prev_state=(\S+) ==> next_comm=(.*) next_pid=(\d+) next_prio=")
+EVENT = re.compile(r"^\s*\[(\d+)\]\s+([0-9.]+):\s+([a-z_]+):([a-z_]+):\s?(.*)$")
+# what the kernel runs on a CPU between two tasks' turns, entry and exit
+IRQ_EVENTS = ["irq:irq_handler_entry", "irq:irq_handler_exit", "irq:softirq_entry",
+              "irq:softirq_exit"] + ["irq_vectors:%s_%s" % (v, e) for v in
+                                     ("local_timer", "call_function", "call_function_single",
+                                      "reschedule") for e in ("entry", "exit")]
+
+
+class SchedTrace:
+    """the scheduler's own trace (`perf record -e sched:sched_switch -a`,
+    with the interrupts' entries and exits, on CLOCK_MONOTONIC, as
+    python's time.monotonic) around one run, to say who held the busy
+    thread's CPU while it stalled.  perf starts with its events off and
+    turns them on through its control FIFO, whose answer says it is
+    recording: its start-up is in no run's window."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="inspect-bench-trace.")
+        self.data = os.path.join(self.dir, "sched.data")
+        ctl, ack = os.path.join(self.dir, "ctl"), os.path.join(self.dir, "ack")
+        os.mkfifo(ctl)
+        os.mkfifo(ack)
+        self.ctl = os.open(ctl, os.O_RDWR)
+        self.ack = os.open(ack, os.O_RDWR)
+        events = [a for e in ["sched:sched_switch"] + IRQ_EVENTS for a in ("-e", e)]
+        self.perf = subprocess.Popen(
+            ["perf", "record", "-q", "-a", "-k", "CLOCK_MONOTONIC", "-D", "-1",
+             "--control", "fifo:%s,%s" % (ctl, ack), "-o", self.data] + events,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.write(self.ctl, b"enable\n")
+        self.ok = self._acked(10)
+
+    def _acked(self, timeout):
+        import select
+        r, _, _ = select.select([self.ack], [], [], timeout)
+        return bool(r) and os.read(self.ack, 64).startswith(b"ack")
+
+    def stop(self):
+        """what was recorded: a Trace, or None"""
+        self.perf.send_signal(signal.SIGINT)
+        try:
+            self.perf.wait(30)
+        except subprocess.TimeoutExpired:
+            self.perf.kill()
+            self.perf.wait()
+        os.close(self.ctl)
+        os.close(self.ack)
+        out = ""
+        if self.ok:
+            out = subprocess.run(["perf", "script", "-i", self.data, "-F", "cpu,time,event,trace"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                 text=True).stdout
+        subprocess.call(["rm", "-rf", self.dir])
+        t = Trace(out)
+        return t if t.switches else None
+
+
+class Trace:
+    """a trace's switches, (cpu, time, prev pid, prev state, next comm,
+    next pid), and each CPU's times in interrupts, [(start, end)]"""
+
+    def __init__(self, text):
+        self.switches, self.irq = [], {}
+        depth, since = {}, {}
+        for line in text.splitlines():
+            m = EVENT.match(line)
+            if not m:
+                continue
+            cpu, t, name, rest = int(m.group(1)), float(m.group(2)), m.group(4), m.group(5)
+            if name == "sched_switch":
+                w = SWITCH.search(rest)
+                if w:
+                    self.switches.append((cpu, t, int(w.group(2)), w.group(3), w.group(4),
+                                          int(w.group(5))))
+            elif name.endswith("_entry"):
+                depth[cpu] = depth.get(cpu, 0) + 1
+                if depth[cpu] == 1:
+                    since[cpu] = t
+            elif name.endswith("_exit") and depth.get(cpu):
+                depth[cpu] -= 1
+                if not depth[cpu]:
+                    self.irq.setdefault(cpu, []).append((since[cpu], t))
+
+    def gaps(self, tid, t0, t1, min_ms=0.5):
+        """the thread's times off its CPU over min_ms that end within
+        [t0, t1]: (ms, the state it left in, {comm: ms that comm ran on
+        the CPU it left, during the gap}, when it ended).  Where it came back on another
+        CPU, the map is empty: who held which CPU when is not known."""
+        out = []
+        left = None
+        for i, (cpu, t, prev, state, _, nxt) in enumerate(self.switches):
+            if prev == tid:
+                left = (i, cpu, t, state)
+            elif nxt == tid and left:
+                li, lcpu, lt, lstate = left
+                left = None
+                ms = (t - lt) * 1e3
+                if ms < min_ms or not t0 <= t <= t1:
+                    continue
+                held = {}
+                if lcpu == cpu:
+                    on, since = None, lt
+                    for c2, t2, _, _, ncomm, _ in self.switches[li:i + 1]:
+                        if c2 != cpu:
+                            continue
+                        if on is not None:
+                            held[on] = held.get(on, 0.0) + (t2 - since) * 1e3
+                        on, since = ncomm, t2
+                out.append((ms, lstate, held, t))
+        return out
+
+    def on_cpu(self, tid, t0, t1):
+        """the CPU the thread was on throughout [t0, t1] by the trace (it
+        switched neither in nor out meanwhile), or None"""
+        cpu = None
+        for c, t, prev, _, _, nxt in self.switches:
+            if t > t1:
+                break
+            if t0 <= t and tid in (prev, nxt):
+                return None
+            if nxt == tid:
+                cpu = c
+            elif prev == tid:
+                cpu = None
+        return cpu
+
+    def irq_ms(self, cpu, t0, t1):
+        """the time that CPU spent in interrupts within [t0, t1]"""
+        return sum(max(0.0, min(e, t1) - max(s, t0)) for s, e in self.irq.get(cpu, [])) * 1e3
+
+
+def own_timer_ms(held):
+    """of a gap's map, the time of the tasks on their own timer"""
+    return sum(v for k, v in held.items() if k.startswith(OWN_TIMER))
+
+
+def explain(trace, tid, st, end, t0, t1):
+    """what the trace says of a stall of st ms that ended at end, the
+    busy thread's longest in [t0, t1]: a dict with
+      how: "off" (it was off its CPU: held, {comm: ms}, who ran there;
+           left, the state it left in), "on" (by the trace it stayed on
+           its CPU: irq, the ms in interrupts there; unseen, the rest, in
+           which the CPU ran nothing this kernel saw: the host had it) or
+           "?" (neither is in the trace)
+      machine: the ms of the stall that is the machine's own: tasks on
+           their own timer (OWN_TIMER), and the unseen time
+      net: the run's longest stall less the machine's own: the stall
+           so, or the trace's next longest gap so, whichever is longer"""
+    g = trace.gaps(tid, t0, t1, 0.05)
+    r = {"how": "?", "machine": 0.0}
+    if end is not None:
+        for ms, left, held, e in g:
+            if abs(e - end) <= 0.3e-3 and abs(ms - st) <= 0.25:
+                r.update(how="off", left=left, held=held, machine=own_timer_ms(held))
+                g.remove((ms, left, held, e))
+                break
+        else:
+            cpu = trace.on_cpu(tid, end - st / 1e3, end)
+            if cpu is not None:
+                irq = trace.irq_ms(cpu, end - st / 1e3, end)
+                r.update(how="on", irq=irq, unseen=st - irq, machine=st - irq)
+    r["net"] = max([st - r["machine"]] + [ms - own_timer_ms(held) for ms, _, held, _ in g])
+    return r

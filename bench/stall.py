@@ -55,11 +55,7 @@ floor_bin = os.path.join(build, "bench-floor")
 
 proc, ready = benchlib.start_target(target_bin, n, "inspect-stall.")
 pid = proc.pid
-busy = None
-for tid in os.listdir("/proc/%d/task" % pid):
-    with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
-        if f.read().rsplit(")", 1)[1].split()[0] == "R":
-            busy = int(tid)
+busy = benchlib.busy_thread(pid)
 print("N=%d: target %d, busy thread %s" % (n, pid, busy), file=sys.stderr)
 
 def traced_run():

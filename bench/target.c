@@ -4,7 +4,9 @@
  * clock and records the longest gap in which it did not run: its stall.
  *
  * SIGUSR2 resets the record; SIGUSR1 writes the longest gap since, in
- * microseconds, to READYFILE.stall.  READYFILE gets "PID" when ready.
+ * microseconds, and when it ended (CLOCK_MONOTONIC, nanoseconds: to find
+ * it in the scheduler's trace) to READYFILE.stall.  READYFILE gets "PID"
+ * when ready.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -20,7 +22,7 @@
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int parked;
-static volatile long long max_gap_ns;
+static volatile long long max_gap_ns, max_gap_end_ns;
 static volatile sig_atomic_t want_reset, want_report;
 
 static long long now(void)
@@ -46,8 +48,10 @@ __attribute__((noinline)) static void *busy_clock(void *arg)
 	for (;;) {
 		t = now();
 		gap = t - prev;
-		if (gap > max_gap_ns)
+		if (gap > max_gap_ns) {
 			max_gap_ns = gap;
+			max_gap_end_ns = t;
+		}
 		prev = t;
 	}
 	return arg;
@@ -55,18 +59,26 @@ __attribute__((noinline)) static void *busy_clock(void *arg)
 
 static char *stall_path;
 
+/* v's digits at b + n (a signal handler has no printf); the new end */
+static int put_num(char *b, int n, long long v)
+{
+	char d[24];
+	int k = 0;
+	do { d[k++] = '0' + v % 10; v /= 10; } while (v);
+	while (k)
+		b[n++] = d[--k];
+	return n;
+}
+
 static void on_sig(int s)
 {
 	if (s == SIGUSR2) {
 		max_gap_ns = 0;
 	} else {
-		char b[32];
-		int n = 0, fd;
-		long long v = max_gap_ns / 1000;
-		char d[24];
-		int k = 0;
-		do { d[k++] = '0' + v % 10; v /= 10; } while (v);
-		while (k) b[n++] = d[--k];
+		char b[48];
+		int n = put_num(b, 0, max_gap_ns / 1000), fd;
+		b[n++] = ' ';
+		n = put_num(b, n, max_gap_end_ns);
 		b[n++] = '\n';
 		fd = open(stall_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		if (fd >= 0) {
