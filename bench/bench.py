@@ -184,19 +184,8 @@ if tracing:
             for k, (st, why) in enumerate(zip(r["stall"], r["why"])):
                 if st is None or st - noise <= 1.0:
                     continue
-                line = "  N=%-6d %-8s run %d: stall %.3f ms: " % (n, name, k + 1, st)
-                if not why:
-                    line += "no trace"
-                elif why["how"] == "off":
-                    line += "off its CPU (left %s): %s" % (why["left"], ", ".join(
-                        "%s %.3f" % kv for kv in sorted(why["held"].items(), key=lambda kv: -kv[1]))
-                        or "came back on another CPU")
-                elif why["how"] == "on":
-                    line += "on its CPU by the trace: interrupts %.3f, nothing seen %.3f" % (
-                        why["irq"], why["unseen"])
-                else:
-                    line += "not in the trace"
-                print(line)
+                print("  N=%-6d %-8s run %d: stall %.3f ms: %s"
+                      % (n, name, k + 1, st, benchlib.describe(why)))
         nets = [w["net"] if w else st for st, w in zip(i["stall"], i["why"]) if st is not None]
         if nets:
             print("  N=%-6d inspect stall above noise, less the machine's own: median %.3f ms "

@@ -222,20 +222,38 @@ class Trace:
                 out.append((ms, lstate, held, t))
         return out
 
-    def on_cpu(self, tid, t0, t1):
-        """the CPU the thread was on throughout [t0, t1] by the trace (it
-        switched neither in nor out meanwhile), or None"""
-        cpu = None
+    def who_ran(self, cpu, t0, t1):
+        """{comm: ms} of the tasks that ran on that CPU within [t0, t1]"""
+        held, on, since = {}, None, t0
+        for c, t, _, _, ncomm, _ in self.switches:
+            if c != cpu:
+                continue
+            if t > t1:
+                break
+            if on is not None and t > t0:
+                held[on] = held.get(on, 0.0) + (t - max(since, t0)) * 1e3
+            on, since = ncomm, t
+        if on is not None:
+            held[on] = held.get(on, 0.0) + (t1 - max(since, t0)) * 1e3
+        return held
+
+    def spells(self, tid, t0, t1):
+        """[t0, t1] cut where the thread switched: (start, end, on, cpu),
+        on its CPU or off it (then cpu is the one it left), as far as the
+        trace says; None where the trace never saw it switch before t1"""
+        out, on, cpu, since = [], None, None, t0
         for c, t, prev, _, _, nxt in self.switches:
             if t > t1:
                 break
-            if t0 <= t and tid in (prev, nxt):
-                return None
-            if nxt == tid:
-                cpu = c
-            elif prev == tid:
-                cpu = None
-        return cpu
+            if tid not in (prev, nxt):
+                continue
+            if t > t0 and on is not None:
+                out.append((since, t, on, cpu))
+            on, cpu, since = nxt == tid, c, max(t, t0)
+        if on is None:
+            return None
+        out.append((since, t1, on, cpu))
+        return out
 
     def irq_ms(self, cpu, t0, t1):
         """the time that CPU spent in interrupts within [t0, t1]"""
@@ -250,27 +268,48 @@ def own_timer_ms(held):
 def explain(trace, tid, st, end, t0, t1):
     """what the trace says of a stall of st ms that ended at end, the
     busy thread's longest in [t0, t1]: a dict with
-      how: "off" (it was off its CPU: held, {comm: ms}, who ran there;
-           left, the state it left in), "on" (by the trace it stayed on
-           its CPU: irq, the ms in interrupts there; unseen, the rest, in
-           which the CPU ran nothing this kernel saw: the host had it) or
-           "?" (neither is in the trace)
+      off: the ms it was off its CPU; held, {comm: ms} of who ran on the
+           CPU it left meanwhile
+      on:  the ms it was on its CPU by the trace, yet did not run; irq,
+           the ms of those in interrupts there; unseen, the rest, in
+           which its CPU ran nothing this kernel saw: the host had it
       machine: the ms of the stall that is the machine's own: tasks on
            their own timer (OWN_TIMER), and the unseen time
       net: the run's longest stall less the machine's own: the stall
-           so, or the trace's next longest gap so, whichever is longer"""
-    g = trace.gaps(tid, t0, t1, 0.05)
-    r = {"how": "?", "machine": 0.0}
-    if end is not None:
-        for ms, left, held, e in g:
-            if abs(e - end) <= 0.3e-3 and abs(ms - st) <= 0.25:
-                r.update(how="off", left=left, held=held, machine=own_timer_ms(held))
-                g.remove((ms, left, held, e))
-                break
+           so, or the trace's next longest gap so, whichever is longer
+    or None where the trace does not cover the stall"""
+    if end is None:
+        return None
+    sp = trace.spells(tid, end - st / 1e3, end)
+    if sp is None:
+        return None
+    r = {"off": 0.0, "on": 0.0, "held": {}, "irq": 0.0}
+    for a, b, on, cpu in sp:
+        if on:
+            r["on"] += (b - a) * 1e3
+            r["irq"] += trace.irq_ms(cpu, a, b)
         else:
-            cpu = trace.on_cpu(tid, end - st / 1e3, end)
-            if cpu is not None:
-                irq = trace.irq_ms(cpu, end - st / 1e3, end)
-                r.update(how="on", irq=irq, unseen=st - irq, machine=st - irq)
-    r["net"] = max([st - r["machine"]] + [ms - own_timer_ms(held) for ms, _, held, _ in g])
+            r["off"] += (b - a) * 1e3
+            for k, v in trace.who_ran(cpu, a, b).items():
+                r["held"][k] = r["held"].get(k, 0.0) + v
+    r["unseen"] = max(0.0, r["on"] - r["irq"])
+    r["machine"] = own_timer_ms(r["held"]) + r["unseen"]
+    others = [ms - own_timer_ms(held) for ms, _, held, e in trace.gaps(tid, t0, t1, 0.05)
+              if abs(e - end) > 0.3e-3]
+    r["net"] = max([st - r["machine"]] + others)
     return r
+
+
+def describe(why):
+    """explain()'s answer in words"""
+    if not why:
+        return "not in a trace"
+    line = ""
+    if why["off"] >= 0.05:
+        line += "off its CPU %.3f (%s)" % (why["off"], ", ".join(
+            "%s %.3f" % kv for kv in sorted(why["held"].items(), key=lambda kv: -kv[1])
+            if kv[1] >= 0.01))
+    if why["on"] >= 0.05:
+        line += "%son it %.3f (interrupts %.3f, nothing seen %.3f)" % (
+            ", " if line else "", why["on"], why["irq"], why["unseen"])
+    return line

@@ -23,7 +23,12 @@ With --trace FILE, a first inspect run (the target's first, as in
 the busy thread's longest gaps are printed from it: who ran on its CPU
 meanwhile, so that a stall can be put down to its cause.
 
-Usage: stall.py BUILD-DIR INSPECT [N] [--reps K] [--settle S] [--eu-stack] [--trace FILE] [-- INSPECT-ARGS...]
+With --explain, each no-op and inspect run is traced as in `make bench`
+(benchlib.SchedTrace) and its stall explained: who held the busy
+thread's CPU, interrupts, time the CPU did not run.
+
+Usage: stall.py BUILD-DIR INSPECT [N] [--reps K] [--settle S] [--eu-stack] [--trace FILE]
+                [--explain] [-- INSPECT-ARGS...]
 A benchmark helper: nothing in `make check` depends on it.
 """
 import os
@@ -47,6 +52,9 @@ settle = float(benchlib.take_option(args, "--settle", 0))
 with_eu = "--eu-stack" in args
 if with_eu:
     args.remove("--eu-stack")
+explain = "--explain" in args
+if explain:
+    args.remove("--explain")
 build, inspect = args[0], args[1]
 n = int(args[2]) if len(args) > 2 else 10000
 timeit_bin = os.path.join(build, "bench-timeit")
@@ -78,11 +86,18 @@ res = {}
 for r in range(reps):
     for name, cmd in tools:
         time.sleep(settle)
+        tr = benchlib.SchedTrace() if explain and busy and name in ("noop", "inspect") else None
+        t0 = time.monotonic()
         os.kill(pid, signal.SIGUSR2)
         time.sleep(0.05)
         wall, rss, err = benchlib.run(timeit_bin, cmd, 300)
         time.sleep(0.05)
-        st = benchlib.stall(pid, ready + ".stall")
+        st, end = benchlib.stall_when(pid, ready + ".stall")
+        if tr:
+            t = tr.stop()
+            why = benchlib.explain(t, busy, st, end, t0, time.monotonic()) if t and st else None
+            print("%-8s run %d: stall %.3f ms: %s" % (name, r, st or 0, benchlib.describe(why)),
+                  file=sys.stderr)
         d = res.setdefault(name, {"wall": [], "stall": [], "rss": [], "err": []})
         d["wall"].append(wall)
         d["stall"].append(st)
