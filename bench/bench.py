@@ -18,13 +18,16 @@ its fork of the tool to the reap, so that python's own work to start a
 run counts for no tool.
 
 The no-op's and inspect's runs are also recorded by the scheduler's own
-trace (perf, sched_switch; as root, where perf is), one trace a run, so
-that each stall is told apart from what the machine does anyway: for
-every stall over 1 ms above the noise it prints who held the busy
-thread's CPU meanwhile, and the worst stall less the time that tasks on
-their own timer (benchlib.OWN_TIMER: DAMON's kdamond, and perf itself)
-held of it.  The other tools are not traced: a trace's cost on each
-switch would be in the floor's figures.
+trace (perf: sched_switch, forks, interrupts; as root, where perf is),
+one trace a run, so that each stall is told apart from what the machine
+does anyway: for every stall over 1 ms above the noise it prints what
+held the busy thread's CPU meanwhile, and then inspect's stall less the
+machine's own: its own programs (benchlib.bystanders: its init and
+agents, other sessions), DAMON's kdamond and perf itself
+(benchlib.OWN_TIMER), and time in which the CPU ran nothing the kernel
+saw (the host had it).  Other kernel threads count as inspect's.  The
+other tools are not traced: a trace's cost on each switch would be in
+the floor's figures.
 
 Usage: bench.py BUILD-DIR INSPECT [N ...]   (default N: 100 1000 10000)
 Environment: BENCH_REPS (default 7), BENCH_GDB_MAX_N (default 1000: gdb
@@ -79,7 +82,7 @@ def run(cmd):
     return benchlib.run(timeit_bin, cmd, timeout)
 
 
-stall, fmt, med = benchlib.stall, benchlib.fmt, benchlib.med
+fmt, med = benchlib.fmt, benchlib.med
 
 
 def top_cpu(pid, iterations):
@@ -135,8 +138,6 @@ for n in sizes:
     proc.kill()
     proc.wait()
 
-
-
 print()
 print("%-9s %6s  %-24s %-24s %-22s" % ("tool", "N", "wall s (min-max)", "stall ms (min-max)",
                                         "peak MB (min-max)"))
@@ -169,12 +170,12 @@ for n in sizes:
     print(line)
 if tracing:
     print()
-    print("from the scheduler's trace (perf: sched_switch, interrupts) of the no-op's and")
-    print("inspect's runs: each stall over 1 ms above the noise, and what held the busy")
+    print("from the scheduler's trace (perf: sched_switch, forks, interrupts) of the no-op's")
+    print("and inspect's runs: each stall over 1 ms above the noise, and what held the busy")
     print("thread's CPU meanwhile (ms); then inspect's stall above noise less the machine's")
-    print("own: tasks on their own timer (%s) and time in which its CPU ran neither a task"
-          % ", ".join(k.rstrip(".") for k in benchlib.OWN_TIMER))
-    print("nor an interrupt (the host had it)")
+    print("own: its own programs (init, agents, other sessions), %s, and time in which"
+          % " and ".join(k.rstrip(".") for k in benchlib.OWN_TIMER))
+    print("its CPU ran neither a task nor an interrupt (the host had it)")
     for n in sizes:
         noop, i = results.get(("noop", n)), results.get(("inspect", n))
         if not noop or not i or med(noop["stall"]) is None:

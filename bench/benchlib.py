@@ -102,21 +102,64 @@ def start_target(target_bin, n, prefix, wait_s=120):
     return proc, ready
 
 
-# Tasks that run on their own timer whatever the tools do: their time in
-# a stall of the busy thread is the machine's, not the tool's.  DAMON's
-# monitor (kdamond) wakes every 512 ms here and runs 1-3.5 ms on
-# whichever CPU it last ran on, the busy thread's too (bench/sched-gaps.sh
-# on a `perf sched record` trace); perf is the trace itself.
+# What stalls the busy thread without the tool, by name: DAMON's monitor
+# (kdamond) wakes every 512 ms here and runs 1-3.5 ms on whichever CPU it
+# last ran on, the busy thread's too (bench/sched-gaps.sh on a `perf
+# sched record` trace); perf is the trace itself.  The other kernel
+# threads (kworker, ksoftirqd, rcu, ...) may work for the tool and count
+# as its.
 OWN_TIMER = ("kdamond.", "perf")
+PF_KTHREAD = 0x00200000
+
+
+def bystanders():
+    """the threads of the processes that are neither this process's nor
+    its descendants' nor kernel threads: the machine's own programs (its
+    init and agents, other sessions' shells), which run whatever the
+    tools do"""
+    procs = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read().rsplit(")", 1)[1].split()
+            procs[int(d)] = (int(st[1]), int(st[6]))
+        except (OSError, IndexError, ValueError):
+            pass
+    me = os.getpid()
+
+    def ours(pid):
+        seen = 0
+        while pid > 1 and seen < 64:
+            if pid == me:
+                return True
+            pid = procs.get(pid, (0, 0))[0]
+            seen += 1
+        return False
+
+    out = set()
+    for pid, (ppid, flags) in procs.items():
+        if flags & PF_KTHREAD or pid == 2 or ppid == 2 or ours(pid):
+            continue
+        try:
+            out.update(int(t) for t in os.listdir("/proc/%d/task" % pid))
+        except OSError:
+            pass
+    return out
+
 
 SWITCH = re.compile(r"prev_comm=(.*) prev_pid=(\d+) prev_prio=\d+ "
                     r"prev_state=(\S+) ==> next_comm=(.*) next_pid=(\d+) next_prio=")
 EVENT = re.compile(r"^\s*\[(\d+)\]\s+([0-9.]+):\s+([a-z_]+):([a-z_]+):\s?(.*)$")
 # what the kernel runs on a CPU between two tasks' turns, entry and exit
+# (perf takes no more than 14 tracepoints here at once: call_function_single
+# and irq_work are left out, the rarest)
 IRQ_EVENTS = ["irq:irq_handler_entry", "irq:irq_handler_exit", "irq:softirq_entry",
               "irq:softirq_exit"] + ["irq_vectors:%s_%s" % (v, e) for v in
-                                     ("local_timer", "call_function", "call_function_single",
-                                      "reschedule") for e in ("entry", "exit")]
+                                     ("local_timer", "call_function", "reschedule")
+                                     for e in ("entry", "exit")]
+FORK = re.compile(r"pid=(\d+) child_comm=.* child_pid=(\d+)")
 
 
 class SchedTrace:
@@ -125,7 +168,9 @@ class SchedTrace:
     python's time.monotonic) around one run, to say who held the busy
     thread's CPU while it stalled.  perf starts with its events off and
     turns them on through its control FIFO, whose answer says it is
-    recording: its start-up is in no run's window."""
+    recording: its start-up is in no run's window.  The machine's own
+    threads are listed then (bystanders()), and the trace follows their
+    forks."""
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="inspect-bench-trace.")
@@ -135,13 +180,16 @@ class SchedTrace:
         os.mkfifo(ack)
         self.ctl = os.open(ctl, os.O_RDWR)
         self.ack = os.open(ack, os.O_RDWR)
-        events = [a for e in ["sched:sched_switch"] + IRQ_EVENTS for a in ("-e", e)]
+        events = [a for e in ["sched:sched_switch", "sched:sched_process_fork"] + IRQ_EVENTS
+                  for a in ("-e", e)]
         self.perf = subprocess.Popen(
             ["perf", "record", "-q", "-a", "-k", "CLOCK_MONOTONIC", "-D", "-1",
              "--control", "fifo:%s,%s" % (ctl, ack), "-o", self.data] + events,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.write(self.ctl, b"enable\n")
         self.ok = self._acked(10)
+        # once recording, so that what forks before the list is in the trace
+        self.bystanders = bystanders()
 
     def _acked(self, timeout):
         import select
@@ -164,23 +212,28 @@ class SchedTrace:
                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                  text=True).stdout
         subprocess.call(["rm", "-rf", self.dir])
-        t = Trace(out)
+        t = Trace(out, self.bystanders)
         return t if t.switches else None
 
 
 class Trace:
     """a trace's switches, (cpu, time, prev pid, prev state, next comm,
-    next pid), and each CPU's times in interrupts, [(start, end)]"""
+    next pid), each CPU's times in interrupts, [(start, end)], and the
+    machine's own threads: those given, and those they forked"""
 
-    def __init__(self, text):
-        self.switches, self.irq = [], {}
+    def __init__(self, text, machine=()):
+        self.switches, self.irq, self.machine = [], {}, set(machine)
         depth, since = {}, {}
         for line in text.splitlines():
             m = EVENT.match(line)
             if not m:
                 continue
             cpu, t, name, rest = int(m.group(1)), float(m.group(2)), m.group(4), m.group(5)
-            if name == "sched_switch":
+            if name == "sched_process_fork":
+                f = FORK.search(rest)
+                if f and int(f.group(1)) in self.machine:
+                    self.machine.add(int(f.group(2)))
+            elif name == "sched_switch":
                 w = SWITCH.search(rest)
                 if w:
                     self.switches.append((cpu, t, int(w.group(2)), w.group(3), w.group(4),
@@ -197,7 +250,8 @@ class Trace:
     def gaps(self, tid, t0, t1, min_ms=0.5):
         """the thread's times off its CPU over min_ms that end within
         [t0, t1]: (ms, the state it left in, {comm: ms that comm ran on
-        the CPU it left, during the gap}, when it ended).  Where it came back on another
+        the CPU it left, during the gap}, when it ended).  The maps' keys
+        are (comm, tid).  Where it came back on another
         CPU, the map is empty: who held which CPU when is not known."""
         out = []
         left = None
@@ -210,32 +264,30 @@ class Trace:
                 ms = (t - lt) * 1e3
                 if ms < min_ms or not t0 <= t <= t1:
                     continue
-                held = {}
-                if lcpu == cpu:
-                    on, since = None, lt
-                    for c2, t2, _, _, ncomm, _ in self.switches[li:i + 1]:
-                        if c2 != cpu:
-                            continue
-                        if on is not None:
-                            held[on] = held.get(on, 0.0) + (t2 - since) * 1e3
-                        on, since = ncomm, t2
+                held = self.who_ran(cpu, lt, t) if lcpu == cpu else {}
                 out.append((ms, lstate, held, t))
         return out
 
     def who_ran(self, cpu, t0, t1):
-        """{comm: ms} of the tasks that ran on that CPU within [t0, t1]"""
+        """{(comm, tid): ms} of the tasks that ran on that CPU within [t0, t1]"""
         held, on, since = {}, None, t0
-        for c, t, _, _, ncomm, _ in self.switches:
+        for c, t, _, _, ncomm, npid in self.switches:
             if c != cpu:
                 continue
             if t > t1:
                 break
             if on is not None and t > t0:
                 held[on] = held.get(on, 0.0) + (t - max(since, t0)) * 1e3
-            on, since = ncomm, t
+            on, since = (ncomm, npid), t
         if on is not None:
             held[on] = held.get(on, 0.0) + (t1 - max(since, t0)) * 1e3
         return held
+
+    def machine_ms(self, held):
+        """of such a map, the time of the machine's own tasks: those on
+        their own timer (OWN_TIMER) and the machine's own threads"""
+        return sum(v for (comm, tid), v in held.items()
+                   if comm.startswith(OWN_TIMER) or tid in self.machine)
 
     def spells(self, tid, t0, t1):
         """[t0, t1] cut where the thread switched: (start, end, on, cpu),
@@ -260,21 +312,16 @@ class Trace:
         return sum(max(0.0, min(e, t1) - max(s, t0)) for s, e in self.irq.get(cpu, [])) * 1e3
 
 
-def own_timer_ms(held):
-    """of a gap's map, the time of the tasks on their own timer"""
-    return sum(v for k, v in held.items() if k.startswith(OWN_TIMER))
-
-
 def explain(trace, tid, st, end, t0, t1):
     """what the trace says of a stall of st ms that ended at end, the
     busy thread's longest in [t0, t1]: a dict with
-      off: the ms it was off its CPU; held, {comm: ms} of who ran on the
-           CPU it left meanwhile
+      off: the ms it was off its CPU; held, {(comm, tid): ms} of who ran
+           on the CPU it left meanwhile
       on:  the ms it was on its CPU by the trace, yet did not run; irq,
            the ms of those in interrupts there; unseen, the rest, in
            which its CPU ran nothing this kernel saw: the host had it
-      machine: the ms of the stall that is the machine's own: tasks on
-           their own timer (OWN_TIMER), and the unseen time
+      machine: the ms of the stall that is the machine's own: its own
+           tasks (Trace.machine_ms), and the unseen time
       net: the run's longest stall less the machine's own: the stall
            so, or the trace's next longest gap so, whichever is longer
     or None where the trace does not cover the stall"""
@@ -293,8 +340,8 @@ def explain(trace, tid, st, end, t0, t1):
             for k, v in trace.who_ran(cpu, a, b).items():
                 r["held"][k] = r["held"].get(k, 0.0) + v
     r["unseen"] = max(0.0, r["on"] - r["irq"])
-    r["machine"] = own_timer_ms(r["held"]) + r["unseen"]
-    others = [ms - own_timer_ms(held) for ms, _, held, e in trace.gaps(tid, t0, t1, 0.05)
+    r["machine"] = trace.machine_ms(r["held"]) + r["unseen"]
+    others = [ms - trace.machine_ms(held) for ms, _, held, e in trace.gaps(tid, t0, t1, 0.05)
               if abs(e - end) > 0.3e-3]
     r["net"] = max([st - r["machine"]] + others)
     return r
@@ -306,10 +353,12 @@ def describe(why):
         return "not in a trace"
     line = ""
     if why["off"] >= 0.05:
+        by = {}
+        for (comm, _), v in why["held"].items():
+            by[comm] = by.get(comm, 0.0) + v
         line += "off its CPU %.3f (%s)" % (why["off"], ", ".join(
-            "%s %.3f" % kv for kv in sorted(why["held"].items(), key=lambda kv: -kv[1])
-            if kv[1] >= 0.01))
+            "%s %.3f" % kv for kv in sorted(by.items(), key=lambda kv: -kv[1]) if kv[1] >= 0.01))
     if why["on"] >= 0.05:
         line += "%son it %.3f (interrupts %.3f, nothing seen %.3f)" % (
             ", " if line else "", why["on"], why["irq"], why["unseen"])
-    return line
+    return line + "; the machine's own %.3f" % why["machine"]
