@@ -23,9 +23,10 @@ one trace a run, so that each stall is told apart from what the machine
 does anyway: for every stall over 1 ms above the noise it prints what
 held the busy thread's CPU meanwhile, and then inspect's stall less the
 machine's own: its own programs (benchlib.bystanders: its init and
-agents, other sessions), DAMON's kdamond and perf itself
-(benchlib.OWN_TIMER), and time in which the CPU ran nothing the kernel
-saw (the host had it).  Other kernel threads count as inspect's.  The
+agents, other sessions), DAMON's kdamond, perf itself and the harness's
+timer before it becomes the tool (benchlib.NOT_THE_TOOL), and time in
+which the CPU ran nothing the kernel saw (the host had it).  Other
+kernel threads count as inspect's.  The
 other tools are not traced: a trace's cost on each switch would be in
 the floor's figures.
 
@@ -173,9 +174,9 @@ if tracing:
     print("from the scheduler's trace (perf: sched_switch, forks, interrupts) of the no-op's")
     print("and inspect's runs: each stall over 1 ms above the noise, and what held the busy")
     print("thread's CPU meanwhile (ms); then inspect's stall above noise less the machine's")
-    print("own: its own programs (init, agents, other sessions), %s, and time in which"
-          % " and ".join(k.rstrip(".") for k in benchlib.OWN_TIMER))
-    print("its CPU ran neither a task nor an interrupt (the host had it)")
+    print("own: its own programs (init, agents, other sessions), %s, and time in"
+          % ", ".join(k.rstrip(".") for k in benchlib.NOT_THE_TOOL))
+    print("which its CPU ran neither a task nor an interrupt (the host had it)")
     for n in sizes:
         noop, i = results.get(("noop", n)), results.get(("inspect", n))
         if not noop or not i or med(noop["stall"]) is None:

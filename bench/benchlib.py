@@ -105,10 +105,12 @@ def start_target(target_bin, n, prefix, wait_s=120):
 # What stalls the busy thread without the tool, by name: DAMON's monitor
 # (kdamond) wakes every 512 ms here and runs 1-3.5 ms on whichever CPU it
 # last ran on, the busy thread's too (bench/sched-gaps.sh on a `perf
-# sched record` trace); perf is the trace itself.  The other kernel
+# sched record` trace); perf is the trace itself; bench-timeit is the
+# harness before its child's exec makes it the tool (as in the wall
+# times, the harness's start-up counts for no tool).  The other kernel
 # threads (kworker, ksoftirqd, rcu, ...) may work for the tool and count
 # as its.
-OWN_TIMER = ("kdamond.", "perf")
+NOT_THE_TOOL = ("kdamond.", "perf", "bench-timeit")
 PF_KTHREAD = 0x00200000
 
 
@@ -284,10 +286,10 @@ class Trace:
         return held
 
     def machine_ms(self, held):
-        """of such a map, the time of the machine's own tasks: those on
-        their own timer (OWN_TIMER) and the machine's own threads"""
+        """of such a map, the time of what is not the tool's: the tasks
+        named in NOT_THE_TOOL and the machine's own threads"""
         return sum(v for (comm, tid), v in held.items()
-                   if comm.startswith(OWN_TIMER) or tid in self.machine)
+                   if comm.startswith(NOT_THE_TOOL) or tid in self.machine)
 
     def spells(self, tid, t0, t1):
         """[t0, t1] cut where the thread switched: (start, end, on, cpu),
