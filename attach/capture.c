@@ -652,27 +652,6 @@ static uint64_t frames_end(const struct stopper *c, uint64_t lo, uint64_t tp)
 	return c->top_gap && tp - lo > c->top_gap + 8 ? tp - c->top_gap : tp;
 }
 
-/*
- * A thread stopped on its way back into the call a signal interrupted:
- * the handler's rt_sigreturn left it outside any call (orig_rax -1), its
- * rip moved back onto the syscall instruction and the call's number in
- * rax, so that the call restarts.  It waits in that call as before the
- * signal: taken as inside it (rip past the instruction, where the
- * kernel puts it), it is classified and grouped with the threads that
- * never left the call.  Returns the call's number, or SYSCALL_NONE.
- */
-static long restarting_call(pid_t tid, struct user_regs_struct *r)
-{
-	unsigned char insn[2];
-	struct iovec local = { insn, sizeof(insn) };
-	struct iovec remote = { (void *)(uintptr_t)r->rip, sizeof(insn) };
-	if (r->rax >= 1024 || process_vm_readv(tid, &local, 1, &remote, 1, 0) != sizeof(insn) ||
-	    insn[0] != 0x0f || insn[1] != 0x05)
-		return SYSCALL_NONE;
-	r->rip += 2;
-	return (long)r->rax;
-}
-
 /* Registers of thread i, and where its stack copy goes (t->cap.stack,
  * stack_lo; stack_len is the size wanted until the bytes are read). */
 static int grab(struct stopper *c, size_t i)
@@ -688,15 +667,10 @@ static int grab(struct stopper *c, size_t i)
 		/* what /proc/TID/syscall would say of the stopped thread:
 		 * orig_rax is the system call it is in (the result, -ERESTART*,
 		 * is in rax), or -1 outside one */
-		struct user_regs_struct *r = &t->cap.regs;
-		t->syscall_nr = (long)r->orig_rax < 0 ? restarting_call(t->tid, r) : (long)r->orig_rax;
+		const struct user_regs_struct *r = &t->cap.regs;
+		t->syscall_nr = (long)r->orig_rax < 0 ? SYSCALL_NONE : (long)r->orig_rax;
 		c->tc[i].nr_from_regs = 1;
-		t->args[0] = r->rdi;
-		t->args[1] = r->rsi;
-		t->args[2] = r->rdx;
-		t->args[3] = r->r10;
-		t->args[4] = r->r8;
-		t->args[5] = r->r9;
+		args_from_regs(t, r);
 		t->sp = r->rsp;
 		t->pc = r->rip;
 	}

@@ -9,6 +9,17 @@
 
 #define PF_KTHREAD 0x00200000	/* a kernel thread, in stat's flags */
 
+/* A system call's arguments as the registers hold them */
+static inline void args_from_regs(struct thread *t, const struct user_regs_struct *r)
+{
+	t->args[0] = r->rdi;
+	t->args[1] = r->rsi;
+	t->args[2] = r->rdx;
+	t->args[3] = r->r10;
+	t->args[4] = r->r8;
+	t->args[5] = r->r9;
+}
+
 /* The number after `key` ("\nTgid:") in a /proc status file, or -1 */
 long proc_status_field(const char *buf, const char *key);
 

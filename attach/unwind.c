@@ -26,7 +26,7 @@
  * an (ip, sp) pair seen twice ends the walk with a reason.
  */
 #define _GNU_SOURCE
-#include "attach.h"
+#include "internal.h"
 #include "modfile.h"
 
 #include <elf.h>
@@ -651,6 +651,30 @@ static int after_clone(struct uctx *u, const struct user_regs_struct *r)
 	return nr == SYS_clone3 || nr == SYS_clone;
 }
 
+/*
+ * A thread stopped on its way back into the call a signal interrupted:
+ * the handler's rt_sigreturn left it outside any call (orig_rax -1), its
+ * rip moved back onto the syscall instruction and the call's number in
+ * rax, so that the call restarts.  It waits in that call as before the
+ * signal: taken as inside it (rip past the instruction, where the
+ * kernel puts it), it is classified and grouped with the threads that
+ * never left the call.  The code is read here, after the release, not
+ * while the thread is held.
+ */
+static void restarting_call(struct uctx *u)
+{
+	struct thread *t = u->t;
+	struct user_regs_struct *r = &t->cap.regs;
+	uint8_t code[2];
+	if (t->syscall_nr != SYSCALL_NONE || (long)r->orig_rax >= 0 || r->rax >= 1024 ||
+	    read_mem(u, r->rip, code, sizeof(code)) < 0 || code[0] != 0x0f || code[1] != 0x05)
+		return;
+	r->rip += 2;
+	t->pc = r->rip;
+	t->syscall_nr = (long)r->rax;
+	args_from_regs(t, r);
+}
+
 /* What a restart of the walk gives: go on from the new cursor, end the
  * walk (the outermost frame, or t->unwind_stop says why), or neither
  * (take libunwind's own step). */
@@ -744,6 +768,7 @@ static void walk(struct uctx *u, unw_addr_space_t as, size_t max_depth)
 	uint64_t prev_sp = 0;
 	if (!t->cap.ok)
 		return;
+	restarting_call(u);
 	u->regs = t->cap.regs;
 	if ((ret = unw_init_remote(&c, as, u)) < 0) {
 		push(t, t->cap.regs.rip, 1);
