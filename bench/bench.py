@@ -39,12 +39,10 @@ It is a benchmark: nothing in `make check` depends on its timings.
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 import benchlib
 
@@ -79,10 +77,6 @@ def tools(pid, n):
     return t
 
 
-def run(cmd):
-    return benchlib.run(timeit_bin, cmd, timeout)
-
-
 fmt, med = benchlib.fmt, benchlib.med
 
 
@@ -110,20 +104,13 @@ for n in sizes:
     busy = benchlib.busy_thread(pid)
     for r in range(reps):
         for name, cmd in tools(pid, n):
-            trace = benchlib.SchedTrace() if tracing and name in traced and busy else None
-            t0 = time.monotonic()
-            os.kill(pid, signal.SIGUSR2)
-            time.sleep(0.05)
-            wall, rss, err = run(cmd)
-            time.sleep(0.05)
-            st, end = benchlib.stall_when(pid, ready + ".stall")
-            t1 = time.monotonic()
+            wall, rss, err, st, why = benchlib.measured_run(
+                timeit_bin, cmd, timeout, pid, ready,
+                busy if tracing and name in traced else None)
             res = results.setdefault((name, n), {"wall": [], "stall": [], "rss": [], "why": []})
             res["wall"].append(wall)
             res["stall"].append(st)
-            tr = trace.stop() if trace else None
-            res["why"].append(benchlib.explain(tr, busy, st, end, t0, t1)
-                              if tr and st is not None else None)
+            res["why"].append(why)
             res["rss"].append(rss / 1024.0 if rss else None)
             if name == "inspect":
                 for k, v in re.findall(r"(proc|capture|held|unwind|symbolize|render) ([0-9.]+) ms", err):

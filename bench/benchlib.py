@@ -62,6 +62,25 @@ def fmt(v, unit=""):
     return "%.3g%s (%.3g-%.3g)" % (med, unit, min(v), max(v))
 
 
+def measured_run(timeit_bin, cmd, timeout, pid, ready, busy=None):
+    """one run of cmd against the target (bench/target.c), its stall
+    window opened 50 ms before and closed 50 ms after; with busy (the
+    target's busy thread), under the scheduler's trace, which explains
+    the stall.  Returns wall s, peak KiB, stderr, stall ms, and explain()'s
+    answer (or None)"""
+    trace = SchedTrace() if busy else None
+    t0 = time.monotonic()
+    os.kill(pid, signal.SIGUSR2)
+    time.sleep(0.05)
+    wall, rss, err = run(timeit_bin, cmd, timeout)
+    time.sleep(0.05)
+    st, end = stall_when(pid, ready + ".stall")
+    t1 = time.monotonic()
+    tr = trace.stop() if trace else None
+    why = explain(tr, busy, st, end, t0, t1) if tr and st is not None else None
+    return wall, rss, err, st, why
+
+
 def busy_thread(pid):
     """the target's thread that is running (bench/target.c has one), or None"""
     for tid in os.listdir("/proc/%d/task" % pid):

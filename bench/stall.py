@@ -33,7 +33,6 @@ A benchmark helper: nothing in `make check` depends on it.
 """
 import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -86,16 +85,10 @@ res = {}
 for r in range(reps):
     for name, cmd in tools:
         time.sleep(settle)
-        tr = benchlib.SchedTrace() if explain and busy and name in ("noop", "inspect") else None
-        t0 = time.monotonic()
-        os.kill(pid, signal.SIGUSR2)
-        time.sleep(0.05)
-        wall, rss, err = benchlib.run(timeit_bin, cmd, 300)
-        time.sleep(0.05)
-        st, end = benchlib.stall_when(pid, ready + ".stall")
-        if tr:
-            t = tr.stop()
-            why = benchlib.explain(t, busy, st, end, t0, time.monotonic()) if t and st else None
+        traced = explain and name in ("noop", "inspect")
+        wall, rss, err, st, why = benchlib.measured_run(timeit_bin, cmd, 300, pid, ready,
+                                                        busy if traced else None)
+        if traced:
             print("%-8s run %d: stall %.3f ms: %s" % (name, r, st or 0, benchlib.describe(why)),
                   file=sys.stderr)
         d = res.setdefault(name, {"wall": [], "stall": [], "rss": [], "err": []})
